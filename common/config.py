@@ -1,0 +1,99 @@
+"""One settings object for every stage (DESIGN §5).
+
+Values come from environment variables (case-insensitive, same names as the
+fields, e.g. ``ES_URL``, ``KAFKA_BOOTSTRAP_SERVERS``) and from an optional
+``.env`` file at the repository root. The defaults point at the local engines
+that ``make services-up`` starts; pointing a stage at a shared cluster is
+configuration only.
+
+    from common.config import get_settings
+    s = get_settings()
+    s.es_url, s.kafka_topic, s.redis_url
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=REPO_ROOT / ".env", extra="ignore")
+
+    # --- where things live -------------------------------------------------
+    data_dir: Path = REPO_ROOT / "data"
+    runtime_dir: Path = REPO_ROOT / ".runtime"
+
+    # --- engines ------------------------------------------------------------
+    bind_host: str = "127.0.0.1"
+    kafka_port: int = 9092
+    kafka_controller_port: int = 9093
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_topic: str = "realtime"
+    kafka_partitions: int = 2
+    # Extra client settings for a shared cluster, e.g. "security_protocol=SASL_SSL"
+    kafka_security_protocol: str = "PLAINTEXT"
+
+    es_port: int = 9200
+    es_url: str = "http://127.0.0.1:9200"
+    es_api_key: str | None = None
+    es_username: str | None = None
+    es_password: str | None = None
+    es_ca_file: Path | None = None
+    es_heap: str = "512m"
+
+    redis_port: int = 6379
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
+    spark_master: str = "local[2]"
+    trigger_interval: str = "2 seconds"
+    spark_shuffle_partitions: int = 2
+
+    dashboard_port: int = 3000
+
+    # --- names (DESIGN §5b) -------------------------------------------------
+    index_stage1: str = "ba_realtime"
+    index_stage2: str = "ba_realtime2"
+    index_stage3: str = "ba_realtime3"
+    index_interest: str = "ba_interest"
+    index_deadletter: str = "ba_deadletter"
+    redis_offers_stream: str = "sms:offers"
+    redis_offers_dead_stream: str = "sms:offers:dead"
+    redis_offers_channel: str = "offers"
+
+    # --- behaviour ------------------------------------------------------------
+    replay_rate: float = 5.0          # events per second for the live generator
+    bulk_size: int = 2000             # documents per Elasticsearch bulk request
+    interest_min_plays: int = 3
+    interest_window_minutes: int = 30
+    interest_lateness_minutes: int = 10   # watermark delay for the interest list
+    model_error_threshold: float = 0.10
+    sms_webhook_url: str | None = None
+
+    # --- derived paths ------------------------------------------------------
+    @property
+    def live_file(self) -> Path:
+        return REPO_ROOT / "00.stage1" / "tracks_live.csv"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.runtime_dir / "checkpoints"
+
+    def es_client_kwargs(self) -> dict:
+        """Keyword arguments for ``elasticsearch.Elasticsearch`` from the settings."""
+        kw: dict = {"hosts": [self.es_url], "request_timeout": 30}
+        if self.es_api_key:
+            kw["api_key"] = self.es_api_key
+        elif self.es_username:
+            kw["basic_auth"] = (self.es_username, self.es_password or "")
+        if self.es_ca_file:
+            kw["ca_certs"] = str(self.es_ca_file)
+        return kw
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

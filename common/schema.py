@@ -1,0 +1,188 @@
+"""The data model, defined once (DESIGN §3).
+
+Every other representation is *rendered* from the tables below: the CSV column
+lists the generator writes and the shipper parses, the Spark ``StructType`` the
+streaming job applies, and the Elasticsearch index templates. Logstash pipeline
+files and Kibana saved objects are text, so tests compare them with these
+definitions instead.
+
+A field kind is one of: ``keyword``, ``text``, ``integer``, ``long``, ``float``,
+``date`` (``YYYY-MM-DD HH:MM:SS`` unless said otherwise), ``boolean``, ``geo_point``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EVENT_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"       # Python strftime/strptime
+EVENT_DATETIME_JAVA = "yyyy-MM-dd HH:mm:ss"        # Spark, Elasticsearch, Logstash
+SIGNDATE_FORMAT = "%m/%d/%Y"
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str
+    doc: str = ""
+
+
+# --- the CSV files -----------------------------------------------------------
+# listening event: one line per play, tracks.csv and the live file (no header in
+# the live file, like the original MapR demo)
+EVENT_FIELDS: tuple[Field, ...] = (
+    Field("event_id", "long", "unique id of the play"),
+    Field("customer_id", "integer", "CustID in cust.csv"),
+    Field("track_id", "integer", "TrackId in music.csv"),
+    Field("datetime", "date", "when the play started, YYYY-MM-DD HH:MM:SS (UTC)"),
+    Field("ismobile", "integer", "1 when played on a phone, 0 on a PC"),
+    Field("listening_zip_code", "keyword", "US zip where the play happened"),
+)
+
+CUSTOMER_FIELDS: tuple[Field, ...] = (
+    Field("CustID", "integer"),
+    Field("Name", "text"),
+    Field("Gender", "integer", "0 or 1"),
+    Field("Address", "text"),
+    Field("zip", "keyword"),
+    Field("SignDate", "keyword", "MM/DD/YYYY"),
+    Field("Status", "integer", "0 closed, 1 active"),
+    Field("Level", "integer", "0 Free, 1 Silver, 2 Gold"),
+    Field("Campaign", "integer"),
+    Field("LinkedWithApps", "integer"),
+)
+
+MUSIC_FIELDS: tuple[Field, ...] = (
+    Field("TrackId", "integer"),
+    Field("Title", "text"),
+    Field("Artist", "keyword"),
+    Field("Length", "integer", "seconds"),
+)
+
+CLICK_FIELDS: tuple[Field, ...] = (
+    Field("EventID", "long"),
+    Field("CustID", "integer"),
+    Field("AdClicked", "keyword", "offer name; ADV_REDUCED_1DAY matters"),
+    Field("Localtime", "date"),
+)
+
+OFFER_NAME = "ADV_REDUCED_1DAY"
+LEVELS = {0: "Free", 1: "Silver", 2: "Gold"}
+
+# --- documents in Elasticsearch --------------------------------------------
+# Added to every event document by the shipper / streaming job (from the zip table)
+GEO_FIELDS: tuple[Field, ...] = (
+    Field("location", "geo_point", "lat/lon of listening_zip_code"),
+    Field("state", "keyword", "two-letter US state of listening_zip_code"),
+    Field("city", "keyword"),
+    Field("hour", "integer", "hour of day of the play, 0-23"),
+)
+
+# Added by the stage-2 enrichment (customer hash in Redis + music catalog)
+ENRICHED_FIELDS: tuple[Field, ...] = (
+    Field("customer_known", "boolean", "false when the customer id is not in Redis"),
+    Field("name", "keyword"),
+    Field("gender", "keyword", "female / male"),
+    Field("age", "integer"),
+    Field("age_band", "keyword"),
+    Field("level", "keyword", "Free / Silver / Gold"),
+    Field("campaign", "integer"),
+    Field("customer_zip", "keyword"),
+    Field("linked_with_apps", "integer"),
+    Field("title", "keyword"),
+    Field("artist", "keyword"),
+    Field("length", "integer"),
+)
+
+# Added by stage 3
+TARGETING_FIELDS: tuple[Field, ...] = (
+    Field("ad_target", "boolean"),
+    Field("send_event", "integer", "1 when this play queued the SMS offer"),
+)
+
+INTEREST_FIELDS: tuple[Field, ...] = (
+    Field("customer_id", "integer"),
+    Field("track_id", "integer"),
+    Field("first_play", "date"),
+    Field("last_play", "date"),
+    Field("plays", "integer"),
+)
+
+DEADLETTER_FIELDS: tuple[Field, ...] = (
+    Field("source", "keyword", "which component rejected it"),
+    Field("reason", "keyword"),
+    Field("raw", "text", "the rejected input, as received"),
+    Field("rejected_at", "date"),
+)
+
+EVENT_COLUMNS: list[str] = [f.name for f in EVENT_FIELDS]
+CUSTOMER_COLUMNS: list[str] = [f.name for f in CUSTOMER_FIELDS]
+MUSIC_COLUMNS: list[str] = [f.name for f in MUSIC_FIELDS]
+CLICK_COLUMNS: list[str] = [f.name for f in CLICK_FIELDS]
+# The original MapR demo's cust.csv has these columns in this order; our
+# generator writes the same, so the importer accepts either unchanged.
+ORIGINAL_CUSTOMER_COLUMNS = CUSTOMER_COLUMNS
+
+STAGE1_DOC_FIELDS = EVENT_FIELDS + GEO_FIELDS
+STAGE2_DOC_FIELDS = STAGE1_DOC_FIELDS + ENRICHED_FIELDS
+STAGE3_DOC_FIELDS = STAGE2_DOC_FIELDS + TARGETING_FIELDS
+
+
+# --- renderings ----------------------------------------------------------------
+def csv_columns(fields: tuple[Field, ...]) -> list[str]:
+    return [f.name for f in fields]
+
+
+_ES_TYPES = {
+    "keyword": {"type": "keyword"},
+    "text": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}},
+    "integer": {"type": "integer"},
+    "long": {"type": "long"},
+    "float": {"type": "float"},
+    "boolean": {"type": "boolean"},
+    "geo_point": {"type": "geo_point"},
+    "date": {"type": "date", "format": f"{EVENT_DATETIME_JAVA}||strict_date_optional_time||epoch_millis"},
+}
+
+# Ids are searched as exact values, never summed: keywords in Elasticsearch
+_ES_KEYWORD_IDS = {"event_id", "customer_id", "track_id"}
+
+
+def es_mappings(fields: tuple[Field, ...]) -> dict:
+    props = {}
+    for f in fields:
+        props[f.name] = {"type": "keyword"} if f.name in _ES_KEYWORD_IDS else dict(_ES_TYPES[f.kind])
+    return {"dynamic": "strict", "properties": props}
+
+
+def es_index_template(index: str, fields: tuple[Field, ...], refresh_interval: str = "1s") -> dict:
+    """A composable index template body for ``index`` (matches the index name exactly)."""
+    return {
+        "index_patterns": [index],
+        "priority": 200,
+        "template": {
+            "settings": {"number_of_shards": 1, "number_of_replicas": 0,
+                         "refresh_interval": refresh_interval},
+            "mappings": es_mappings(fields),
+        },
+    }
+
+
+_SPARK_TYPES = {
+    "keyword": "StringType", "text": "StringType", "integer": "IntegerType", "long": "LongType",
+    "float": "DoubleType", "boolean": "BooleanType", "date": "TimestampType",
+}
+
+
+def spark_schema(fields: tuple[Field, ...] = EVENT_FIELDS, dates_as_strings: bool = False):
+    """A pyspark ``StructType`` for ``fields`` (imported lazily: pyspark is heavy).
+
+    With ``dates_as_strings`` dates stay strings, for parsing CSV text yourself.
+    """
+    from pyspark.sql import types as T
+
+    out = []
+    for f in fields:
+        if f.kind == "geo_point":
+            continue
+        name = "StringType" if (f.kind == "date" and dates_as_strings) else _SPARK_TYPES[f.kind]
+        out.append(T.StructField(f.name, getattr(T, name)(), True))
+    return T.StructType(out)
