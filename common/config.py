@@ -15,6 +15,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -31,14 +32,16 @@ class Settings(BaseSettings):
     bind_host: str = "127.0.0.1"
     kafka_port: int = 9092
     kafka_controller_port: int = 9093
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # Left empty, the client URLs are built from bind_host and the ports above,
+    # so changing KAFKA_PORT alone moves both the broker and its clients.
+    kafka_bootstrap_servers: str = ""
     kafka_topic: str = "realtime"
     kafka_partitions: int = 2
     # Extra client settings for a shared cluster, e.g. "security_protocol=SASL_SSL"
     kafka_security_protocol: str = "PLAINTEXT"
 
     es_port: int = 9200
-    es_url: str = "http://127.0.0.1:9200"
+    es_url: str = ""
     es_api_key: str | None = None
     es_username: str | None = None
     es_password: str | None = None
@@ -46,7 +49,7 @@ class Settings(BaseSettings):
     es_heap: str = "512m"
 
     redis_port: int = 6379
-    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_url: str = ""
 
     spark_master: str = "local[2]"
     trigger_interval: str = "2 seconds"
@@ -63,6 +66,8 @@ class Settings(BaseSettings):
     redis_offers_stream: str = "sms:offers"
     redis_offers_dead_stream: str = "sms:offers:dead"
     redis_offers_channel: str = "offers"
+    redis_customer_prefix: str = "customer:"     # + CustID -> hash (stage 2 import)
+    redis_interest_prefix: str = "interest:"     # + customer_id -> set of track ids
 
     # --- behaviour ------------------------------------------------------------
     replay_rate: float = 5.0          # events per second for the live generator
@@ -72,6 +77,24 @@ class Settings(BaseSettings):
     interest_lateness_minutes: int = 10   # watermark delay for the interest list
     model_error_threshold: float = 0.10
     sms_webhook_url: str | None = None
+
+    # --- stage 3 (targeting and SMS; key names are settings so tests can isolate) --
+    stage3_enabled: bool = False          # the stage-2 job queues offers, writes index_stage3
+    redis_targets_set: str = "ad_targets"
+    redis_target_prefix: str = "ad_target:"           # + CustID -> hash(model_version, probability)
+    redis_offered_prefix: str = "sms:offered:"        # + CustID:YYYY-MM-DD, one offer a day
+    redis_sms_sent_counter: str = "sms:sent_total"
+    sms_max_attempts: int = 5                          # then the offer goes to the dead stream
+
+    @model_validator(mode="after")
+    def _fill_urls(self) -> "Settings":
+        if not self.kafka_bootstrap_servers:
+            self.kafka_bootstrap_servers = f"{self.bind_host}:{self.kafka_port}"
+        if not self.es_url:
+            self.es_url = f"http://{self.bind_host}:{self.es_port}"
+        if not self.redis_url:
+            self.redis_url = f"redis://{self.bind_host}:{self.redis_port}/0"
+        return self
 
     # --- derived paths ------------------------------------------------------
     @property

@@ -1,0 +1,223 @@
+"""Shipper: tail the live listening log and ship it, to Elasticsearch (stage 1) or Kafka (stage 2).
+
+It follows 00.stage1/tracks_live.csv like Logstash's file input: only complete
+lines, in batches, and it remembers how far it got (an offset file under
+.runtime/offsets/, written only after the sink confirmed a batch), so a restart
+resumes without losing or repeating a line.
+
+  --sink es     parse each line (common.events), bulk-index good ones into the
+                stage-1 index with event_id as _id (a re-run overwrites, never
+                duplicates); malformed lines go, with their reason, to the
+                dead-letter index.
+  --sink kafka  send every non-empty line unchanged to the Kafka topic, keyed by
+                customer id, for stage 2's Spark job (which parses and dead-letters).
+  --history     load the whole data/tracks.csv, original timestamps, as fast as
+                the bulk API allows (refresh turned off during the load).
+
+    python 00.stage1/shipper.py                          # live, to ES, until Ctrl-C
+    python 00.stage1/shipper.py --max-events 2000        # exit 0 once 2000 lines are searchable
+    python 00.stage1/shipper.py --sink kafka             # stage 2
+    python 00.stage1/shipper.py --history                # months of data for the charts
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # for `common`
+
+from elasticsearch import helpers
+
+from common.clients import EngineUnavailable, ensure_topic, es_client
+from common.config import Settings, get_settings
+from common.events import Rejected, customer_key, parse_event
+from common.follower import FileFollower, Line
+from common.progress import ProgressLine
+from common.schema import DEADLETTER_FIELDS, STAGE1_DOC_FIELDS
+from common.sinks import EsBulkSink, KafkaEventProducer, ensure_index, set_refresh_interval
+
+# A live batch is sent when it has this many lines, or when the file has been
+# quiet for one poll (0.1 s): small batches keep latency low at 5 events/s,
+# big ones keep up at thousands per second.
+LIVE_BATCH_LINES = 500
+
+
+class ToElasticsearch:
+    """Parse lines; index events, dead-letter the rest. ``ship`` returns when ES confirmed."""
+
+    def __init__(self, settings: Settings, index: str):
+        self.es = es_client(settings)
+        self.index = index
+        ensure_index(self.es, index, STAGE1_DOC_FIELDS)
+        ensure_index(self.es, settings.index_deadletter, DEADLETTER_FIELDS)
+        self.sink = EsBulkSink(self.es, index, settings.index_deadletter, source="shipper",
+                               chunk_size=settings.bulk_size)
+        self.counts = {"shipped": 0, "indexed": 0, "rejected": 0}
+
+    def ship(self, lines: list[Line]) -> None:
+        docs, bad = [], []
+        for line in lines:
+            parsed = parse_event(line.data)
+            if isinstance(parsed, Rejected):
+                bad.append((parsed.reason, parsed.raw, f"{line.position.inode}:{line.offset}"))
+            else:
+                docs.append(parsed)
+        result = self.sink.write(docs)
+        self.sink.write_deadletters(bad)
+        self.counts["shipped"] += len(lines)
+        self.counts["indexed"] += result.indexed
+        self.counts["rejected"] += len(bad) + len(result.failed)
+
+    def finish(self) -> str:
+        self.sink.refresh()   # everything shipped is searchable when we return
+        total = self.es.count(index=self.index)["count"]
+        return f"(index {self.index} now holds {total} documents)"
+
+
+class ToKafka:
+    """Send raw lines keyed by customer id; ``ship`` returns when every broker acknowledged."""
+
+    def __init__(self, settings: Settings, topic: str):
+        ensure_topic(topic, settings=settings)
+        self.topic = topic
+        self.producer = KafkaEventProducer(settings, topic)
+        self.counts = {"shipped": 0, "sent": 0, "rejected": 0}
+
+    def ship(self, lines: list[Line]) -> None:
+        for line in lines:
+            if line.data.strip():
+                self.producer.send(line.data, key=customer_key(line.data))
+        sent = self.producer.flush()
+        self.counts["shipped"] += len(lines)
+        self.counts["sent"] += sent
+        self.counts["rejected"] += len(lines) - sent   # empty lines: nothing to send
+
+    def finish(self) -> str:
+        self.producer.close()
+        return f"(topic {self.topic})"
+
+
+def default_offset_file(settings: Settings, sink: str, target: str, live_file: Path) -> Path:
+    """One offset file per (sink, target, live file): shipping to a new index starts over."""
+    tag = hashlib.sha1(str(live_file.resolve()).encode()).hexdigest()[:8]
+    return settings.runtime_dir / "offsets" / f"shipper-{sink}-{target}-{tag}.json"
+
+
+def ship_live(follower: FileFollower, sink, stop: threading.Event,
+              max_events: int | None, duration: float | None) -> None:
+    deadline = time.monotonic() + duration if duration else None
+    batch: list[Line] = []
+    with ProgressLine(f"shipping {follower.path.name}", total=max_events) as progress:
+        for line in follower.lines(stop=stop, idle_ticks=True):
+            if line is not None:
+                batch.append(line)
+            room = None if max_events is None else max_events - sink.counts["shipped"] - len(batch)
+            if batch and (line is None or len(batch) >= LIVE_BATCH_LINES or room == 0):
+                sink.ship(batch)
+                follower.commit(batch[-1].position)     # only after the sink confirmed
+                progress.advance(len(batch), rejected=sink.counts["rejected"])
+                batch = []
+            if room == 0 or (deadline and time.monotonic() >= deadline):
+                break
+    # lines read but not confirmed (Ctrl-C mid-batch) are simply read again next time
+
+
+def ship_history(source: Path, sink: ToElasticsearch, settings: Settings, bulk_size: int,
+                 max_events: int | None, stop: threading.Event) -> None:
+    """Bulk-load a whole file with its own timestamps, two bulk requests in flight."""
+    total = sum(1 for _ in open(source, "rb"))
+    if max_events is not None:
+        total = min(total, max_events)
+    bad: list[tuple[str, str, str]] = []
+    es = sink.es
+
+    def actions():
+        with open(source, "rb") as f:
+            for number, raw in enumerate(f):
+                if number >= total or stop.is_set():
+                    return
+                parsed = parse_event(raw)
+                if isinstance(parsed, Rejected):
+                    bad.append((parsed.reason, parsed.raw, f"{source.name}:{number}"))
+                    continue
+                yield {"_index": sink.index, "_id": str(parsed["event_id"]), "_source": parsed}
+
+    # Refreshing makes new segments searchable; during a bulk load that is wasted
+    # work, so it is off until the load ends (and restored even on Ctrl-C).
+    set_refresh_interval(es, sink.index, "-1")
+    started = time.monotonic()
+    try:
+        with ProgressLine(f"loading {source.name}", total=total) as progress:
+            done = 0
+            for ok, item in helpers.parallel_bulk(es, actions(), thread_count=2, chunk_size=bulk_size,
+                                                  raise_on_error=False, queue_size=4):
+                if ok:
+                    sink.counts["indexed"] += 1
+                else:
+                    info = item["index"]
+                    bad.append((f"index_error: {info.get('error', {}).get('type')}", str(info), info["_id"]))
+                done += 1
+                if done % 1000 == 0:
+                    progress.advance(1000, rejected=len(bad))   # not per document: 1M updates cost
+            progress.advance(done % 1000, rejected=len(bad))
+    finally:
+        set_refresh_interval(es, sink.index, "1s")
+    seconds = time.monotonic() - started
+    sink.sink.write_deadletters(bad)
+    sink.counts["shipped"] = sink.counts["indexed"] + len(bad)
+    sink.counts["rejected"] = len(bad)
+    print(f"history: {sink.counts['indexed']} events in {seconds:.1f} s = "
+          f"{sink.counts['indexed'] / max(seconds, 1e-9):,.0f} events/s (bulk size {bulk_size})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    s = get_settings()
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sink", choices=["es", "kafka"], default="es")
+    p.add_argument("--live-file", type=Path, default=s.live_file)
+    p.add_argument("--offset-file", type=Path, help="default: .runtime/offsets/shipper-<sink>-<target>-<hash>.json")
+    p.add_argument("--index", default=s.index_stage1, help="Elasticsearch index (--sink es)")
+    p.add_argument("--topic", default=s.kafka_topic, help="Kafka topic (--sink kafka)")
+    p.add_argument("--max-events", type=int, help="exit 0 once this many lines are handled and searchable")
+    p.add_argument("--duration", type=float, help="stop after this many seconds")
+    p.add_argument("--history", action="store_true", help="bulk-load --source with original timestamps")
+    p.add_argument("--source", type=Path, default=s.data_dir / "tracks.csv", help="file for --history")
+    p.add_argument("--bulk-size", type=int, default=s.bulk_size, help="documents per bulk request")
+    a = p.parse_args(argv)
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+
+    try:
+        if a.history:
+            if not a.source.exists():
+                print(f"{a.source} is missing; generate it with: make data", file=sys.stderr)
+                return 1
+            sink = ToElasticsearch(s, a.index)
+            ship_history(a.source, sink, s, a.bulk_size, a.max_events, stop)
+        else:
+            target = a.index if a.sink == "es" else a.topic
+            sink = ToElasticsearch(s, a.index) if a.sink == "es" else ToKafka(s, a.topic)
+            offset_file = a.offset_file or default_offset_file(s, a.sink, target, a.live_file)
+            follower = FileFollower(a.live_file, offset_file)
+            print(f"shipper: following {a.live_file} -> {a.sink}:{target} (offsets in {offset_file})",
+                  flush=True)
+            ship_live(follower, sink, stop, a.max_events, a.duration)
+        where = sink.finish()
+    except EngineUnavailable as exc:
+        print(f"shipper: {exc}", file=sys.stderr)
+        return 1
+    c = sink.counts
+    print(f"shipper: shipped {c['shipped']} events, rejected {c['rejected']}, "
+          + (f"indexed {c['indexed']} " if "indexed" in c else f"sent {c['sent']} ") + where, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

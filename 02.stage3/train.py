@@ -1,0 +1,257 @@
+"""Stage 3: train the ad-target model, gate it, promote it, score the customers.
+
+One round = features from the latest listening history -> Spark ML pipeline
+(encoders + LogisticRegression) on a seeded 80/20 split -> metrics on the test
+part -> the gate -> the model is saved as a new version either way, but only a
+passing one becomes current and re-scores the Free and Silver customers into
+Redis (``ad_target:<id>`` hashes + the ``ad_targets`` set). A failing round
+leaves the current model and the targets exactly as they were, and says why.
+
+Usage:
+    python 02.stage3/train.py                  # one round on data/tracks.csv
+    python 02.stage3/train.py --every 10m      # a round now and every 10 minutes
+    python 02.stage3/train.py --from-es        # history from the stage-2 index
+    python 02.stage3/train.py --no-score       # train and gate only (no Redis)
+
+Versions live in .runtime/stage3/models/v0001, v0002 ... (Spark model + metrics.json);
+.runtime/stage3/models/CURRENT names the promoted one.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # the repo root, for common/
+sys.path.insert(0, str(Path(__file__).resolve().parent))          # this folder, for features.py
+
+from common.config import Settings, get_settings  # noqa: E402
+
+SEED = 42
+TRAIN_FRACTION = 0.8
+LR_PARAMS = {"maxIter": 100, "regParam": 0.001, "elasticNetParam": 0.0}
+
+
+# --- the gate -----------------------------------------------------------------------
+def gate(metrics: dict, threshold: float) -> tuple[bool, str]:
+    """Pass only a model that is good (error <= threshold) AND clearly better than
+    always answering the majority class (error < half the baseline's error).
+
+    The second rule matters on unbalanced labels: when 95% never click, "nobody
+    clicks" already has 5% error, below any sensible threshold, and targets no one.
+    """
+    error, baseline = metrics["error"], metrics["baseline_error"]
+    if error > threshold:
+        return False, f"test error {error:.3f} is above the threshold {threshold:.3f}"
+    if not error < baseline / 2:
+        return False, (f"test error {error:.3f} is not below half the majority-class "
+                       f"baseline error ({baseline:.3f} / 2 = {baseline / 2:.3f})")
+    return True, f"test error {error:.3f} <= {threshold:.3f} and < half the baseline {baseline:.3f}"
+
+
+# --- training and metrics --------------------------------------------------------------
+def evaluate(predictions, majority: float) -> dict:
+    """Test error, majority-class baseline error, AUC, precision and recall."""
+    from pyspark.ml.evaluation import BinaryClassificationEvaluator
+
+    counts = {(int(r["label"]), int(r["prediction"])): r["count"]
+              for r in predictions.groupBy("label", "prediction").count().collect()}
+    tp, fp = counts.get((1, 1), 0), counts.get((0, 1), 0)
+    fn, tn = counts.get((1, 0), 0), counts.get((0, 0), 0)
+    total = tp + fp + fn + tn
+    positives = tp + fn
+    return {
+        "error": (fp + fn) / total,
+        "baseline_error": (positives if majority == 0 else total - positives) / total,
+        "auc": BinaryClassificationEvaluator(metricName="areaUnderROC").evaluate(predictions),
+        "precision": tp / (tp + fp) if tp + fp else 0.0,
+        "recall": tp / positives if positives else 0.0,
+        "test_rows": total, "test_positives": positives,
+        "confusion": {"tp": tp, "fp": fp, "fn": fn, "tn": tn},
+    }
+
+
+def fit_and_evaluate(features):
+    """Seeded split, fit the pipeline on the train part, metrics on the test part."""
+    from pyspark.ml import Pipeline
+    from pyspark.ml.classification import LogisticRegression
+
+    from common.features import vectorizer_stages
+
+    train, test = features.randomSplit([TRAIN_FRACTION, 1 - TRAIN_FRACTION], seed=SEED)
+    train, test = train.cache(), test.cache()
+    # the baseline answers the majority class *of the training data*
+    majority = 1.0 if train.where("label = 1").count() * 2 > train.count() else 0.0
+    pipeline = Pipeline(stages=[*vectorizer_stages(), LogisticRegression(**LR_PARAMS)])
+    model = pipeline.fit(train)
+    metrics = evaluate(model.transform(test), majority)
+    metrics["train_rows"] = train.count()
+    train.unpersist(), test.unpersist()
+    return model, metrics
+
+
+# --- versions: every model is kept, CURRENT points at the promoted one -------------------
+class ModelStore:
+    def __init__(self, settings: Settings):
+        self.root = settings.runtime_dir / "stage3" / "models"
+
+    def new_version(self) -> str:
+        self.root.mkdir(parents=True, exist_ok=True)
+        taken = [int(m.group(1)) for p in self.root.iterdir() if (m := re.fullmatch(r"v(\d+)", p.name))]
+        n = max(taken, default=0) + 1
+        while True:   # mkdir is the lock: two trainers never get the same version
+            try:
+                (self.root / f"v{n:04d}").mkdir()
+                return f"v{n:04d}"
+            except FileExistsError:
+                n += 1
+
+    def save(self, version: str, model, info: dict) -> None:
+        model.write().overwrite().save(str(self.root / version / "model"))
+        (self.root / version / "metrics.json").write_text(json.dumps(info, indent=2) + "\n")
+
+    def current(self) -> str | None:
+        pointer = self.root / "CURRENT"
+        return pointer.read_text().strip() if pointer.exists() else None
+
+    def promote(self, version: str) -> None:
+        # write a temp file then rename: readers see the old name or the new one, never half
+        tmp = self.root / f".CURRENT.{os.getpid()}"
+        tmp.write_text(version + "\n")
+        os.replace(tmp, self.root / "CURRENT")
+
+    def load(self, version: str):
+        from pyspark.ml import PipelineModel
+
+        return PipelineModel.load(str(self.root / version / "model"))
+
+    def info(self, version: str) -> dict:
+        return json.loads((self.root / version / "metrics.json").read_text())
+
+
+# --- scoring: who gets the offer --------------------------------------------------------
+def score(model, features) -> dict[int, float]:
+    """{customer_id: probability} of the Free and Silver customers the model picks."""
+    from pyspark.ml.functions import vector_to_array
+    from pyspark.sql import functions as F
+
+    scored = (model.transform(features.where(F.col("level").isin("Free", "Silver")))
+              .where("prediction = 1")
+              .select("customer_id", vector_to_array("probability")[1].alias("p")))
+    return {int(r["customer_id"]): float(r["p"]) for r in scored.collect()}
+
+
+def publish_targets(r, settings: Settings, version: str, targets: dict[int, float]) -> None:
+    """Replace the target set atomically: fill a temp set, then RENAME it over the
+    live one in a MULTI with the removal of stale hashes. The streaming job never
+    sees an empty or half-written set."""
+    live, prefix = settings.redis_targets_set, settings.redis_target_prefix
+    tmp = f"{live}:next:{version}"
+    previous = {int(c) for c in r.smembers(live)}
+    pipe = r.pipeline(transaction=False)
+    pipe.delete(tmp)
+    ids = sorted(targets)
+    for cid in ids:
+        pipe.hset(f"{prefix}{cid}", mapping={"model_version": version, "probability": f"{targets[cid]:.4f}"})
+    for i in range(0, len(ids), 1000):
+        pipe.sadd(tmp, *ids[i:i + 1000])
+    pipe.execute()
+    tx = r.pipeline(transaction=True)
+    if ids:
+        tx.rename(tmp, live)
+    else:
+        tx.delete(live)          # Redis has no empty sets: no targets = no key
+    stale = previous - set(ids)
+    if stale:
+        tx.delete(*[f"{prefix}{c}" for c in stale])
+    tx.execute()
+
+
+# --- one round ------------------------------------------------------------------------
+def train_round(settings: Settings, features, labelled, window: dict, redis_client=None) -> dict:
+    """Train on ``labelled``, gate, save; only when the gate passes, promote and
+    score ``features`` (every customer) into Redis. Returns the metrics.json content."""
+    store = ModelStore(settings)
+    started = time.monotonic()
+    model, metrics = fit_and_evaluate(labelled)
+    passed, reason = gate(metrics, settings.model_error_threshold)
+    version = store.new_version()
+    info = {
+        "version": version,
+        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "metrics": metrics,
+        "gate": {"passed": passed, "reason": reason, "threshold": settings.model_error_threshold},
+        "data_window": window,
+        "params": {"seed": SEED, "train_fraction": TRAIN_FRACTION, **LR_PARAMS},
+        "training_seconds": round(time.monotonic() - started, 1),
+        "previous_current": store.current(),
+    }
+    store.save(version, model, info)
+    if passed:
+        store.promote(version)
+        if redis_client is not None:
+            targets = score(model, features)
+            publish_targets(redis_client, settings, version, targets)
+            info["targets"] = len(targets)
+    info["current"] = store.current()
+    return info
+
+
+def round_line(n: int, info: dict, seconds: float) -> str:
+    m = info["metrics"]
+    verdict = "PASSED -> current" if info["gate"]["passed"] else f"REFUSED, kept {info['current'] or 'no model'}"
+    targets = f", {info['targets']} targets" if "targets" in info else ""
+    return (f"round {n} | {info['version']} | error {m['error']:.3f} baseline {m['baseline_error']:.3f} "
+            f"AUC {m['auc']:.3f} precision {m['precision']:.3f} recall {m['recall']:.3f} | "
+            f"{verdict}{targets} | {info['gate']['reason']} | {seconds:.1f}s")
+
+
+def parse_every(text: str) -> float:
+    """'10m' -> 600.0, '30s' -> 30.0, '1h' -> 3600.0, '90' -> 90.0"""
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smh]?)", text.strip())
+    if not m:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (try 10m, 30s, 1h)")
+    return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--every", type=parse_every, help="keep running, one round every this long (10m, 1h)")
+    ap.add_argument("--from-es", action="store_true", help="history from the stage-2 index, not tracks.csv")
+    ap.add_argument("--no-score", action="store_true", help="do not write targets to Redis")
+    ap.add_argument("--rounds", type=int, help="with --every: stop after this many rounds")
+    args = ap.parse_args(argv)
+
+    from common.clients import redis_client
+    from common.spark import get_spark
+    from features import build_features, features_dir, write_outputs
+
+    settings = get_settings()
+    spark = get_spark("stage3-train", settings, kafka=False)
+    r = None if args.no_score else redis_client(settings)
+    n = 0
+    try:
+        while True:
+            n += 1
+            started = time.monotonic()
+            features, labelled, window = build_features(spark, settings, from_es=args.from_es)
+            write_outputs(features, labelled, features_dir(settings))   # for the notebook and learners
+            info = train_round(settings, features, labelled, window, r)
+            features.unpersist()
+            print(round_line(n, info, time.monotonic() - started), flush=True)
+            if not args.every or (args.rounds and n >= args.rounds):
+                return 0
+            time.sleep(max(0.0, args.every - (time.monotonic() - started)))
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        spark.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

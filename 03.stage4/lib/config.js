@@ -1,0 +1,45 @@
+/**
+ * Dashboard configuration from environment variables.
+ *
+ * The names are the upper-case names of the Python settings (common/config.py),
+ * so one `.env` or one set of exports points every stage, this server included,
+ * at the same engines. `python 03.stage4/run_stage4.py` passes them in for you.
+ */
+'use strict';
+
+function readConfig(env = process.env) {
+  return {
+    esUrl: env.ES_URL || 'http://127.0.0.1:9200',
+    esApiKey: env.ES_API_KEY || null,
+    esUsername: env.ES_USERNAME || null,
+    esPassword: env.ES_PASSWORD || '',
+    esCaFile: env.ES_CA_FILE || null,
+    // Newest first: the dashboard reads the first of these that exists.
+    eventIndices: [
+      env.INDEX_STAGE3 || 'ba_realtime3',
+      env.INDEX_STAGE2 || 'ba_realtime2',
+      env.INDEX_STAGE1 || 'ba_realtime',
+    ],
+    interestIndex: env.INDEX_INTEREST || 'ba_interest',
+    redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379/0',
+    offersChannel: env.REDIS_OFFERS_CHANNEL || 'offers',
+    smsSentKey: env.REDIS_SMS_SENT_KEY || 'sms:sent_total',
+    port: Number(env.DASHBOARD_PORT || 3000),
+    host: env.BIND_HOST || '127.0.0.1',
+    refreshMs: Number(env.DASHBOARD_REFRESH_MS || 2000),
+    windowMinutes: Number(env.DASHBOARD_WINDOW_MINUTES || 30),
+  };
+}
+
+/** Options for `new Client(...)` of @elastic/elasticsearch, like Settings.es_client_kwargs(). */
+function esClientOptions(config) {
+  const fs = require('node:fs');
+  // Fail fast while Elasticsearch is down: the next tick retries anyway.
+  const options = { node: config.esUrl, requestTimeout: 5000, maxRetries: 0 };
+  if (config.esApiKey) options.auth = { apiKey: config.esApiKey };
+  else if (config.esUsername) options.auth = { username: config.esUsername, password: config.esPassword };
+  if (config.esCaFile) options.tls = { ca: fs.readFileSync(config.esCaFile) };
+  return options;
+}
+
+module.exports = { readConfig, esClientOptions };

@@ -1,0 +1,173 @@
+/*
+ * Stage 4 dashboard page: draws what server.js pushes.
+ *
+ * server.js sends two kinds of Server-Sent Events on /events:
+ *   "snapshot"  every refresh: totals, engine status and one array per chart
+ *   "notice"    each message from the Redis channel `offers` (SMS offers queued / sent)
+ * Charts are c3.js (on d3 v5); the map is d3-geo with the us-atlas states file.
+ * Each chart is created on the first data and then updated with chart.load(),
+ * which animates the change instead of redrawing.
+ */
+'use strict';
+
+const COLORS = { mobile: '#1f6feb', pc: '#f59e0b', female: '#d946ef', male: '#0ea5e9' };
+const NAMES = { mobile: 'Mobile', pc: 'PC' };
+const charts = {};
+const fmt = (n) => (n === null || n === undefined ? '–' : Number(n).toLocaleString('en-US'));
+const shorten = (text, max = 30) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+// ---- charts -------------------------------------------------------------
+function updateTimeline(timeline) {
+  const columns = [
+    ['x', ...timeline.map((p) => p.t)],
+    ['mobile', ...timeline.map((p) => p.mobile)],
+    ['pc', ...timeline.map((p) => p.pc)],
+  ];
+  if (charts.timeline) return charts.timeline.load({ columns });
+  charts.timeline = c3.generate({
+    bindto: '#chart-timeline',
+    data: {
+      x: 'x', columns, names: NAMES, colors: COLORS,
+      types: { mobile: 'area-spline', pc: 'area-spline' },
+      groups: [['mobile', 'pc']],          // stacked: the top edge is all plays
+    },
+    axis: {
+      x: { type: 'timeseries', tick: { format: '%H:%M', culling: { max: 6 } } },
+      y: { min: 0, padding: { bottom: 0 }, tick: { format: d3.format('d') } },
+    },
+    point: { show: false },
+    legend: { position: 'bottom' },
+  });
+}
+
+/** A donut from {key: count}; keys that disappear are unloaded. */
+function updateDonut(name, counts) {
+  const columns = Object.entries(counts).map(([key, count]) => [key, count]);
+  const chart = charts[name];
+  if (chart) {
+    const gone = chart.data().map((d) => d.id).filter((id) => !(id in counts));
+    return chart.load({ columns, unload: gone });
+  }
+  charts[name] = c3.generate({
+    bindto: `#chart-${name}`,
+    data: { columns, type: 'donut', names: NAMES, colors: COLORS, empty: { label: { text: 'no data yet' } } },
+    donut: { label: { format: (value, ratio) => d3.format('.0%')(ratio) } },
+    legend: { position: 'right' },
+  });
+}
+
+/** Bars from [{key, count}]; `rotated` puts categories on the left (for long titles). */
+function updateBars(name, buckets, { rotated = false, color = '#1f6feb' } = {}) {
+  const columns = [['x', ...buckets.map((b) => shorten(b.key))], ['plays', ...buckets.map((b) => b.count)]];
+  if (charts[name]) return charts[name].load({ columns });
+  charts[name] = c3.generate({
+    bindto: `#chart-${name}`,
+    data: { x: 'x', columns, type: 'bar', colors: { plays: color }, empty: { label: { text: 'no data yet' } } },
+    axis: { rotated, x: { type: 'category', tick: { multiline: false } }, y: { tick: { format: d3.format('d') } } },
+    bar: { width: { ratio: 0.7 } },
+    legend: { show: false },
+  });
+}
+
+// ---- map ------------------------------------------------------------------
+const map = { paths: null, pending: null };
+
+async function drawMap() {
+  const us = await d3.json('/vendor/us-atlas/states-10m.json');
+  // The standard Albers USA layout for a 975 x 610 canvas (Alaska and Hawaii inset).
+  const path = d3.geoPath(d3.geoAlbersUsa().scale(1300).translate([487.5, 305]));
+  const states = topojson.feature(us, us.objects.states).features.filter((f) => path(f));
+  const svg = d3.select('#map').append('svg')
+    .attr('viewBox', '0 0 975 610').attr('role', 'img').attr('aria-label', 'Plays per US state');
+  map.paths = svg.selectAll('path').data(states).enter().append('path')
+    .attr('class', 'state').attr('d', path).attr('data-fips', (f) => f.id);
+  map.paths.append('title');
+  if (map.pending) updateMap(map.pending);
+}
+
+function updateMap(states) {
+  if (!map.paths) { map.pending = states; return; }
+  const byFips = new Map(states.map((s) => [s.fips, s]));
+  const max = d3.max(states, (s) => s.count) || 1;
+  // Start the scale below zero so that a state with a single play is still visibly blue.
+  const color = d3.scaleSequential(d3.interpolateBlues).domain([-max * 0.2, max]);
+  map.paths
+    .attr('data-plays', (f) => (byFips.get(f.id) || { count: 0 }).count)
+    .attr('fill', (f) => (byFips.has(f.id) ? color(byFips.get(f.id).count) : '#e5e7eb'))
+    .select('title').text((f) => `${f.properties.name}: ${fmt((byFips.get(f.id) || { count: 0 }).count)} plays`);
+  const top = states[0];
+  document.getElementById('map-legend').textContent = top
+    ? `Darker is more plays. Most: ${top.name} (${fmt(top.count)}); ${states.length} states with plays.`
+    : 'No plays with a US state yet.';
+}
+
+// ---- header, status, feed ---------------------------------------------------
+function setText(id, text) { document.getElementById(id).textContent = text; }
+
+function setPill(id, state, label) {
+  const pill = document.getElementById(id);
+  pill.className = `pill ${state}`;
+  pill.textContent = state === 'up' ? `${label} ✓` : `waiting for ${label}`;
+}
+
+function showNotice(text) {
+  const notice = document.getElementById('notice');
+  notice.hidden = !text;
+  notice.textContent = text || '';
+}
+
+function addNotice(n) {
+  const feed = document.getElementById('feed');
+  const empty = feed.querySelector('.empty');
+  if (empty) empty.remove();
+  const li = document.createElement('li');
+  const kind = document.createElement('span');
+  kind.className = `kind ${n.type}`;
+  kind.textContent = n.type === 'sms_sent' ? 'SMS sent' : 'offer queued';
+  const who = document.createElement('b');
+  who.textContent = n.name || `customer ${n.customer_id}`;
+  const when = document.createElement('time');
+  const at = n.at ? new Date(n.at) : new Date();
+  when.textContent = isNaN(at) ? '' : at.toLocaleTimeString('en-GB');
+  li.append(kind, who, ` (${n.level || '?'}) after “${n.title || `track ${n.track_id}`}”`, when);
+  feed.prepend(li);
+  while (feed.children.length > 30) feed.lastChild.remove();
+}
+
+function render(s) {
+  const { status = {}, totals = {} } = s;
+  setPill('status-es', status.elasticsearch, 'Elasticsearch');
+  setPill('status-redis', status.redis, 'Redis');
+  setText('total-events', fmt(totals.events));
+  setText('total-listeners', fmt(totals.listeners));
+  setText('total-interest', fmt(totals.interestLists));
+  setText('total-sms', fmt(totals.smsSent));
+  setText('status-index', s.index ? `index ${s.index}` : '');
+  if (status.elasticsearch !== 'up') {
+    // Keep the charts as they are: the last numbers are better than a blank page.
+    showNotice('Waiting for Elasticsearch… the charts show the last numbers received.');
+    return;
+  }
+  if (!s.index) {
+    showNotice('Elasticsearch is up but no event index exists yet: run make stage1 (or stage2, stage3).');
+    return;
+  }
+  showNotice(status.redis === 'up' ? '' : 'Waiting for Redis… the offers feed and SMS count resume when it is back.');
+  updateTimeline(s.timeline);
+  updateDonut('device', s.device);
+  updateDonut('gender', Object.fromEntries(s.gender.map((g) => [g.key, g.count])));
+  updateBars('age', s.ageBands);
+  updateBars('level', s.levels, { color: '#8b5cf6' });
+  updateBars('tracks', s.topTracks, { rotated: true, color: '#10b981' });
+  updateBars('artists', s.topArtists, { rotated: true, color: '#f97316' });
+  updateMap(s.states);
+}
+
+// ---- the live connection ------------------------------------------------------
+drawMap().catch((err) => showNotice(`Could not load the US map: ${err.message}`));
+const source = new EventSource('/events');
+source.addEventListener('snapshot', (e) => render(JSON.parse(e.data)));
+source.addEventListener('notice', (e) => addNotice(JSON.parse(e.data)));
+// EventSource reconnects by itself (every 2 s, the server's `retry:`).
+source.onerror = () => showNotice('Lost the connection to the dashboard server; reconnecting…');
+source.onopen = () => showNotice('');

@@ -1,0 +1,129 @@
+// The dashboard's aggregations against a real Elasticsearch index seeded here.
+// Expected numbers are counted from the seed documents in plain JS (the oracle).
+'use strict';
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { unique, indexBody, testEs, eventTime } = require('./helpers');
+const { fetchEventStats, pickEventIndex } = require('../lib/queries');
+
+const MINUTE = 60000;
+const now = Date.now();
+const thisMinute = Math.floor(now / MINUTE) * MINUTE;
+
+// 10 plays in the 30-minute window (minutes ago: 0..29) and 3 older ones.
+const minutesAgo = [0, 0, 1, 1, 1, 4, 10, 10, 20, 29, 45, 120, 600];
+const people = [
+  { customer_id: '1', gender: 'female', age_band: '18-24', level: 'Free' },
+  { customer_id: '2', gender: 'male', age_band: '25-34', level: 'Silver' },
+  { customer_id: '3', gender: 'female', age_band: '<18', level: 'Gold' },
+  { customer_id: '4', gender: 'male', age_band: '65+', level: 'Free' },
+];
+const tracks = [
+  { track_id: '10', title: 'Blue Monday', artist: 'New Order' },
+  { track_id: '11', title: 'Hey Ya!', artist: 'OutKast' },
+  { track_id: '12', title: 'Ceremony', artist: 'New Order' },
+];
+const states = ['CA', 'CA', 'NY', 'TX', 'ZZ'];   // ZZ: not a state, the parser drops it
+
+const docs = minutesAgo.map((ago, i) => ({
+  event_id: String(1000 + i),
+  ...people[i % people.length],
+  ...tracks[i % tracks.length],
+  datetime: eventTime(thisMinute - ago * MINUTE + 5000),
+  ismobile: i % 3 === 0 ? 0 : 1,
+  listening_zip_code: '10001',
+  state: states[i % states.length],
+  hour: 12, customer_known: true, ad_target: false, send_event: 0,
+}));
+
+function countBy(field) {
+  const counts = new Map();
+  for (const d of docs) counts.set(d[field], (counts.get(d[field]) || 0) + 1);
+  return counts;
+}
+const asMap = (buckets) => new Map(buckets.map((b) => [b.key, b.count]));
+
+const name = `t_${unique()}`;
+const config = {
+  eventIndices: [`${name}_3`, `${name}_2`, `${name}_1`],
+  interestIndex: `${name}_interest`,
+  windowMinutes: 30,
+};
+const es = testEs();
+
+test.before(async () => {
+  await es.indices.create({ index: `${name}_2`, ...indexBody('STAGE2_DOC_FIELDS') });
+  const stage2docs = docs.map(({ ad_target, send_event, ...d }) => d);
+  const operations = stage2docs.flatMap((d) => [{ index: { _id: d.event_id } }, d]);
+  const res = await es.bulk({ index: `${name}_2`, operations, refresh: true });
+  assert.equal(res.errors, false, JSON.stringify(res.items.find((it) => it.index.error)));
+});
+
+test.after(async () => {
+  await es.indices.delete({ index: `${name}_*`, ignore_unavailable: true });
+  await es.close();
+});
+
+test('reads the newest stage index that exists', async () => {
+  assert.equal(await pickEventIndex(es, config.eventIndices), `${name}_2`);
+  assert.equal(await pickEventIndex(es, [`${name}_none`]), null);
+});
+
+test('totals, breakdowns and per-minute timeline match the seeded documents', async () => {
+  const stats = await fetchEventStats(es, config, now);
+  assert.equal(stats.index, `${name}_2`);
+  assert.equal(stats.events, docs.length);
+  assert.equal(stats.listeners, new Set(docs.map((d) => d.customer_id)).size);
+  assert.equal(stats.interestLists, 0);            // no interest index yet
+
+  const mobile = docs.filter((d) => d.ismobile === 1).length;
+  assert.deepEqual(stats.device, { mobile, pc: docs.length - mobile });
+  assert.deepEqual(asMap(stats.gender), countBy('gender'));
+  assert.deepEqual(asMap(stats.levels), countBy('level'));
+  assert.deepEqual(stats.levels.map((b) => b.key), ['Free', 'Silver', 'Gold']);
+  assert.deepEqual(asMap(stats.ageBands), countBy('age_band'));
+  assert.deepEqual(stats.ageBands.map((b) => b.key), ['<18', '18-24', '25-34', '65+']);
+  assert.deepEqual(asMap(stats.topTracks), countBy('title'));
+  assert.deepEqual(asMap(stats.topArtists), countBy('artist'));
+  assert.equal(stats.topArtists[0].key, 'New Order');   // most played first
+
+  const stateCounts = countBy('state');
+  stateCounts.delete('ZZ');
+  assert.deepEqual(new Map(stats.states.map((s) => [s.state, s.count])), stateCounts);
+  assert.equal(stats.states.find((s) => s.state === 'CA').fips, '06');
+
+  // 30 one-minute buckets, oldest first, zeros included
+  assert.equal(stats.timeline.length, 30);
+  assert.equal(stats.timeline[29].t, thisMinute);
+  for (const [i, bucket] of stats.timeline.entries()) {
+    const ago = 29 - i;
+    const inMinute = docs.filter((d, j) => minutesAgo[j] === ago);
+    assert.deepEqual(
+      { mobile: bucket.mobile, pc: bucket.pc },
+      { mobile: inMinute.filter((d) => d.ismobile === 1).length, pc: inMinute.filter((d) => d.ismobile === 0).length },
+      `minute -${ago}`,
+    );
+  }
+  const inWindow = stats.timeline.reduce((n, b) => n + b.mobile + b.pc, 0);
+  assert.equal(inWindow, minutesAgo.filter((m) => m < 30).length);
+});
+
+test('interest lists are counted, and a newer stage index takes over', async () => {
+  await es.indices.create({ index: config.interestIndex, ...indexBody('INTEREST_FIELDS') });
+  const interest = [['1', '10'], ['1', '11'], ['2', '10']].map(([c, t]) => ({
+    customer_id: c, track_id: t, first_play: eventTime(now), last_play: eventTime(now), plays: 3,
+  }));
+  await es.bulk({
+    index: config.interestIndex, refresh: true,
+    operations: interest.flatMap((d) => [{ index: { _id: `${d.customer_id}-${d.track_id}` } }, d]),
+  });
+  await es.indices.create({ index: `${name}_3`, ...indexBody('STAGE3_DOC_FIELDS') });
+
+  const stats = await fetchEventStats(es, config, now);
+  assert.equal(stats.interestLists, interest.length);
+  assert.equal(stats.index, `${name}_3`);
+  assert.equal(stats.events, 0);
+  assert.equal(stats.timeline.length, 30);
+  assert.deepEqual(stats.states, []);
+});

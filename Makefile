@@ -1,0 +1,86 @@
+# Realtime user-behaviour analytics workshop. `make help` lists every target.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_BIN ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SERVICES := $(PY) -m common.services
+
+# Bounded runs (DESIGN §5b): make stage1 MAX_EVENTS=2000 RATE=500 DURATION=60
+BOUNDED := $(if $(MAX_EVENTS),--max-events $(MAX_EVENTS)) $(if $(RATE),--rate $(RATE)) $(if $(DURATION),--duration $(DURATION))
+
+help: ## List every target with one line each
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+$(PY): pyproject.toml
+	@echo "==> creating the virtual environment in $(VENV) and installing the project"
+	@test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -e '.[dev]'
+	@touch $(PY)
+
+setup: $(PY) ## Create .venv, install the Python project, Node packages and Chromium for the browser test
+	@$(PY) -m common.setup_extras
+
+doctor: $(PY) ## Check this machine (Python, JDKs, ports, memory, disk, vm.max_map_count, registries)
+	@$(PY) -m common.doctor
+
+data: $(PY) ## Generate the deterministic synthetic data set into data/
+	@$(PY) -m common.datagen
+
+fetch: $(PY) ## Download the engines once (Maven Central) into .runtime/
+	@$(SERVICES) fetch
+
+services-up: $(PY) ## Fetch (once) and start Kafka, Elasticsearch and Redis on 127.0.0.1
+	@$(SERVICES) up
+
+services-down: $(PY) ## Stop the engines this project started
+	@$(SERVICES) down
+
+services-status: $(PY) ## One line per engine: URL and state
+	@$(SERVICES) status
+
+logs: $(PY) ## Show the last lines of every engine's log
+	@$(SERVICES) logs
+
+reset: $(PY) ## Stop the engines and wipe their data, checkpoints and offsets (downloads are kept)
+	@$(SERVICES) reset
+
+stage1: setup data services-up ## Stage 1: live generator -> log file -> shipper -> Elasticsearch
+	@$(PY) 00.stage1/run_stage1.py $(BOUNDED)
+
+stage1-history: setup data services-up ## Stage 1: load all of data/tracks.csv with its original timestamps
+	@$(PY) 00.stage1/shipper.py --history
+
+stage2-import: setup data services-up ## Stage 2: load customers into Redis hashes
+	@$(PY) 01.stage2/import_customers.py
+
+stage2: setup data services-up ## Stage 2: generator -> shipper -> Kafka -> Spark streaming (enrich, interest list) -> ES/Redis
+	@$(PY) 01.stage2/run_stage2.py $(BOUNDED)
+
+stage3-train: setup data services-up ## Stage 3: features, train, gate, promote, score (EVERY=10m keeps retraining)
+	@$(PY) 02.stage3/train.py $(if $(EVERY),--every $(EVERY))
+
+stage3-sms: setup services-up ## Stage 3: the SMS sender (reads the offers stream)
+	@$(PY) 02.stage3/sms_sender.py $(BOUNDED)
+
+stage3: setup data services-up ## Stage 3: stage 2 + training, scoring, live targeting and the SMS sender
+	@$(PY) 02.stage3/run_stage3.py $(BOUNDED)
+
+stage4: setup services-up ## Stage 4: the live dashboard on http://127.0.0.1:3000
+	@$(PY) 03.stage4/run_stage4.py
+
+demo: setup data services-up ## Everything live: pipeline with stage 3 on + dashboard (DEMO_DURATION=60 to stop)
+	@$(PY) -m common.demo $(if $(DEMO_DURATION),--duration $(DEMO_DURATION))
+
+bench: setup data services-up ## Stage-2 throughput and latency vs the naive approach; table, JSON and PNG
+	@$(PY) bench/run_bench.py
+
+test: setup ## Start the engines, run every test (unit, integration, notebooks, Node, browser), stop the engines
+	@$(PY) -m common.testrun
+
+test-unit: $(PY) ## Only the fast unit tests (no engines)
+	@$(PY) -m pytest -q tests/unit
+
+.PHONY: help setup doctor data fetch services-up services-down services-status logs reset stage1 stage1-history stage2-import stage2 stage3-train stage3-sms stage3 stage4 demo bench test test-unit

@@ -1,0 +1,204 @@
+"""The interest list: which customers keep replaying which track (issue 4, item 4).
+
+The rule, exactly: a customer is *interested* in a track when they played it at
+least ``min_plays`` times (3 by default) with the first and the last of those
+plays at most ``window`` apart in event time (30 minutes by default, inclusive:
+30:00 counts, 30:01 does not).
+
+For the interest document we report the *densest* such window: the most plays of
+the track that fit in one window, and, among equally dense windows, the earliest.
+That makes the result a pure function of the set of plays, whatever order they
+arrive in, so a pandas oracle can compute the same thing.
+
+    from datetime import datetime, timedelta
+    from common.interest import densest_window
+    t = datetime(2024, 5, 1, 8, 0)
+    densest_window([t, t + timedelta(minutes=10), t + timedelta(minutes=30)],
+                   min_plays=3, window=timedelta(minutes=30))
+    -> InterestWindow(first_play=t, last_play=t + 30min, plays=3)
+
+``InterestListProcessor`` runs the same rule inside Spark's stateful streaming
+API (``transformWithStateInPandas``), one state per (customer, track).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
+
+# Columns the streaming job emits for each (customer, track) whose window changed.
+INTEREST_OUTPUT_DDL = ("customer_id INT, track_id INT, first_play TIMESTAMP, "
+                       "last_play TIMESTAMP, plays INT")
+
+
+@dataclass(frozen=True)
+class InterestWindow:
+    first_play: Any     # datetime (or epoch ms when the input is epoch ms)
+    last_play: Any
+    plays: int
+
+
+def densest_window(times: Sequence, min_plays: int, window) -> InterestWindow | None:
+    """The window with the most plays whose first and last are at most ``window``
+    apart (earliest on ties), or None when no window reaches ``min_plays``.
+
+    ``times`` are datetimes with a ``timedelta`` window, or epoch milliseconds with a
+    window in milliseconds; any order, duplicates allowed.
+    """
+    ordered = sorted(times)
+    best: InterestWindow | None = None
+    start = 0
+    # Two pointers: for each play taken as the window's last, move the first
+    # forward until the span fits. Strict ">" keeps the earliest of equal windows.
+    for end, last in enumerate(ordered):
+        while last - ordered[start] > window:
+            start += 1
+        plays = end - start + 1
+        if plays >= min_plays and (best is None or plays > best.plays):
+            best = InterestWindow(ordered[start], last, plays)
+    return best
+
+
+def better(candidate: InterestWindow | None, current: InterestWindow | None) -> bool:
+    """True when ``candidate`` should replace ``current``: more plays, or as many
+    plays but starting earlier (a late play can reveal an earlier window)."""
+    if candidate is None:
+        return False
+    if current is None:
+        return True
+    return (candidate.plays, -_as_number(candidate.first_play)) > \
+        (current.plays, -_as_number(current.first_play))
+
+
+def _as_number(t) -> float:
+    return t.timestamp() if hasattr(t, "timestamp") else t
+
+
+def _processor_base():
+    # pyspark is heavy and only the streaming job needs it; import it on use.
+    from pyspark.sql.streaming import StatefulProcessor
+    return StatefulProcessor
+
+
+class InterestListProcessor(_processor_base()):
+    """Per (customer_id, track_id) state for ``transformWithStateInPandas``.
+
+    State, in epoch milliseconds:
+      ``plays`` (ListState)  recent play times, only those that can still share a
+                             window with a play that is not late yet
+      ``best``  (ValueState) the densest window emitted so far (first, last, plays)
+
+    On every batch of plays it drops the late ones (at or before the watermark),
+    recomputes the densest window over the recent plays and emits a row only when
+    the window got better. An event-time timer forgets plays once the watermark
+    has passed them by ``window``; a key that never qualified then disappears.
+    """
+
+    def __init__(self, min_plays: int, window_ms: int):
+        self.min_plays = min_plays
+        self.window_ms = window_ms
+
+    def init(self, handle) -> None:
+        self.handle = handle
+        self.plays = handle.getListState("plays", "play_ms LONG")
+        self.best = handle.getValueState("best", "first_ms LONG, last_ms LONG, plays INT")
+
+    def _stored_best(self) -> InterestWindow | None:
+        value = self.best.get() if self.best.exists() else None
+        return InterestWindow(value[0], value[1], value[2]) if value else None
+
+    def _recent_plays(self, watermark_ms: int) -> list[int]:
+        # A play older than watermark - window can no longer be in one window with
+        # any play still accepted (accepted plays are >= watermark).
+        keep_from = watermark_ms - self.window_ms
+        return [p[0] for p in self.plays.get() if p[0] >= keep_from] if self.plays.exists() else []
+
+    def handleInputRows(self, key, rows, timerValues) -> Iterator:
+        import pandas as pd
+
+        watermark = max(timerValues.getCurrentWatermarkInMs(), 0)
+        new = []
+        for frame in rows:
+            # numpy datetime64 (UTC, the session time zone) -> epoch milliseconds
+            ms = frame["played_at"].to_numpy().astype("datetime64[ms]").astype("int64")
+            # Spark already drops plays at or before the watermark; this makes it explicit
+            new.extend(int(t) for t in ms if t > watermark)
+        if not new:
+            return
+        recent = self._recent_plays(watermark) + new
+        self.plays.put([(t,) for t in recent])
+        self.handle.registerTimer(max(recent) + self.window_ms)
+
+        found = densest_window(recent, self.min_plays, self.window_ms)
+        stored = self._stored_best()
+        if better(found, stored):
+            self.best.update((found.first_play, found.last_play, found.plays))
+            yield pd.DataFrame({
+                "customer_id": [int(key[0])], "track_id": [int(key[1])],
+                "first_play": [pd.Timestamp(found.first_play, unit="ms")],
+                "last_play": [pd.Timestamp(found.last_play, unit="ms")],
+                "plays": [found.plays],
+            })
+
+    def handleExpiredTimer(self, key, timerValues, expiredTimerInfo) -> Iterator:
+        recent = self._recent_plays(timerValues.getCurrentWatermarkInMs())
+        if recent:
+            self.plays.put([(t,) for t in recent])
+        else:
+            self.plays.clear()      # a key that never qualified is now gone entirely
+        return iter([])
+
+    def close(self) -> None:
+        pass
+
+
+# --- I/O: write one partition of interest updates, on a Spark executor ----------
+def interest_doc(row) -> dict:
+    """An output row of InterestListProcessor -> an ``ba_interest`` document."""
+    from datetime import timezone
+
+    # Spark hands Python naive datetimes in the machine's local zone; event times are UTC.
+    def utc(t):
+        return t.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+    return {"customer_id": int(row.customer_id), "track_id": int(row.track_id),
+            "first_play": utc(row.first_play), "last_play": utc(row.last_play),
+            "plays": int(row.plays)}
+
+
+def write_interest_partition(rows, settings) -> int:
+    """SADD each track to ``interest:{customer_id}`` (one pipeline) and upsert the
+    interest documents, ``_id`` = ``{customer_id}-{track_id}``; returns how many."""
+    from elasticsearch import helpers
+
+    from common.enrich import _clients
+
+    docs = [interest_doc(row) for row in rows]
+    if not docs:
+        return 0
+    es, r = _clients(settings)
+    pipe = r.pipeline(transaction=False)
+    for d in docs:
+        pipe.sadd(f"{settings.redis_interest_prefix}{d['customer_id']}", d["track_id"])
+    pipe.execute()
+    helpers.bulk(es, ({"_index": settings.index_interest, "_id": f"{d['customer_id']}-{d['track_id']}",
+                       "_source": d} for d in docs), chunk_size=settings.bulk_size, max_retries=5)
+    return len(docs)
+
+
+def plays_from_kafka(frames):
+    """mapInPandas: Kafka records -> (customer_id, track_id, played_at) of the
+    well-formed events (same parser as everywhere; the enrichment query
+    dead-letters the rest, so they are simply skipped here)."""
+    import pandas as pd
+
+    from common.events import Rejected, parse_event
+
+    for frame in frames:
+        plays = [p for p in (parse_event(bytes(v)) for v in frame["value"])
+                 if not isinstance(p, Rejected)]
+        yield pd.DataFrame({
+            "customer_id": pd.Series([p["customer_id"] for p in plays], dtype="int32"),
+            "track_id": pd.Series([p["track_id"] for p in plays], dtype="int32"),
+            "played_at": pd.to_datetime(pd.Series([p["datetime"] for p in plays], dtype="object"),
+                                        format="%Y-%m-%d %H:%M:%S"),
+        })

@@ -1,0 +1,95 @@
+"""Live targeting: queue one SMS offer per target customer per day.
+
+The stage-2 streaming job calls ``queue_offers`` once per partition of each
+micro-batch when stage 3 is on (``STAGE3_ENABLED=true`` or ``--stage3``):
+
+    from common.offers import queue_offers
+    sent = queue_offers(r, docs, settings)   # docs: the partition's enriched documents
+    # every doc now also has ad_target (bool) and send_event (0/1); sent = their event_ids with 1
+
+Two round trips per partition, never one per event:
+  1. SMISMEMBER ad_targets <customer ids>       which customers are targets?
+  2. one pipeline with a small Lua script per Free/Silver target play, which
+     atomically does  SET sms:offered:<id>:<day> <event_id> NX EX 2d
+     and, only if that key was new, XADD sms:offers + PUBLISH offers.
+The script returns 1 when this play is *the* play that queued the offer. A
+replayed micro-batch (after a restart) runs it again with the same event_id:
+the key already holds that event_id, so the same document gets send_event=1
+again and no second offer is queued.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from common.schema import OFFER_NAME
+
+OFFERED_TTL_SECONDS = 2 * 24 * 3600       # the per-day key outlives its day
+OFFER_LEVELS = {"Free", "Silver"}          # Gold customers have nothing to upgrade to
+
+_QUEUE_ONCE = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
+  redis.call('XADD', KEYS[2], '*', unpack(cjson.decode(ARGV[3])))
+  redis.call('PUBLISH', KEYS[3], ARGV[4])
+  return 1
+end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
+return 0
+"""
+
+
+def day_of(value) -> str:
+    """'YYYY-MM-DD' of an event's datetime (a 'YYYY-MM-DD HH:MM:SS' string or a datetime)."""
+    return value.strftime("%Y-%m-%d") if isinstance(value, datetime) else str(value)[:10]
+
+
+def offer_message(doc: dict, day: str, queued_at: str) -> dict:
+    """The stream entry for one offer (all values strings, as Redis stores them)."""
+    return {
+        "offer_id": f"{doc['customer_id']}-{day}", "customer_id": str(doc["customer_id"]),
+        "name": str(doc.get("name") or ""), "level": str(doc.get("level") or ""),
+        "track_id": str(doc["track_id"]), "title": str(doc.get("title") or ""),
+        "offer": OFFER_NAME, "day": day, "queued_at": queued_at,
+    }
+
+
+def queue_offers(r, docs: list[dict], settings) -> set[int]:
+    """Flag ``docs`` in place (ad_target, send_event) and queue today's offers.
+
+    Returns the event_ids whose document gets ``send_event = 1``.
+    """
+    for doc in docs:
+        doc["ad_target"], doc["send_event"] = False, 0
+    customers = sorted({int(d["customer_id"]) for d in docs if d.get("customer_id") is not None})
+    if not customers:
+        return set()
+    flags = r.smismember(settings.redis_targets_set, customers)
+    targets = {c for c, is_target in zip(customers, flags) if is_target}
+
+    # plays in time order, so the first play of the day is the one that queues the offer
+    candidates = sorted((d for d in docs if d.get("customer_id") is not None and int(d["customer_id"]) in targets),
+                        key=lambda d: str(d["datetime"]))
+    for doc in candidates:
+        doc["ad_target"] = True
+    candidates = [d for d in candidates if d.get("level") in OFFER_LEVELS]
+    if not candidates:
+        return set()
+
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    pipe = r.pipeline(transaction=False)
+    for doc in candidates:
+        day = day_of(doc["datetime"])
+        msg = offer_message(doc, day, now)
+        notice = {"type": "sms_offer", **{k: msg[k] for k in ("customer_id", "name", "level", "track_id", "title", "offer")},
+                  "at": now}
+        fields = [x for kv in msg.items() for x in kv]   # XADD wants field, value, field, value ...
+        # EVAL sends the script text each time: no SCRIPT LOAD round trip, ever
+        pipe.eval(_QUEUE_ONCE, 3, f"{settings.redis_offered_prefix}{doc['customer_id']}:{day}",
+                  settings.redis_offers_stream, settings.redis_offers_channel,
+                  str(doc["event_id"]), OFFERED_TTL_SECONDS, json.dumps(fields), json.dumps(notice))
+    sent = set()
+    for doc, queued in zip(candidates, pipe.execute()):
+        if queued:
+            doc["send_event"] = 1
+            sent.add(int(doc["event_id"]))
+    return sent

@@ -1,0 +1,149 @@
+"""Stage 1 end to end against the real engines: run it bounded and compare the
+index with an oracle computed independently (pandas) from the lines replayed;
+stop and restart the shipper mid-stream; feed it malformed lines.
+
+Every test uses its own index, dead-letter index, live file and runtime dir."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from common.clients import es_client
+from common.config import REPO_ROOT, Settings
+from common.schema import EVENT_COLUMNS
+from tests.stage1_data import BAD_LINES, track_lines, write_lines
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+STAGE1 = REPO_ROOT / "00.stage1"
+
+
+@pytest.fixture
+def stage(engines, unique, tmp_path):
+    """Names and environment for one isolated stage-1 run; deletes its indices afterwards."""
+    names = {"INDEX_STAGE1": f"t_{unique}", "INDEX_DEADLETTER": f"t_dl_{unique}",
+             "RUNTIME_DIR": str(tmp_path / "runtime")}
+    settings = Settings(index_stage1=names["INDEX_STAGE1"], index_deadletter=names["INDEX_DEADLETTER"],
+                        runtime_dir=tmp_path / "runtime")
+    es = es_client(settings)
+    yield {"env": {**os.environ, **names}, "settings": settings, "es": es,
+           "live": tmp_path / "live.csv", "index": names["INDEX_STAGE1"],
+           "deadletter": names["INDEX_DEADLETTER"]}
+    for index in (names["INDEX_STAGE1"], names["INDEX_DEADLETTER"]):
+        es.options(ignore_status=404).indices.delete(index=index)
+        es.options(ignore_status=404).indices.delete_index_template(name=index)
+
+
+def run(script: str, *args, env, timeout=240) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(STAGE1 / script), *map(str, args)], env=env,
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def shipped_count(output: str) -> int:
+    return int(re.search(r"shipper: shipped (\d+) events", output).group(1))
+
+
+def test_bounded_stage1_matches_a_pandas_oracle(stage, tmp_path):
+    source = tmp_path / "tracks.csv"
+    write_lines(source, track_lines(2000, seed=11))
+    started = time.monotonic()
+    done = run("run_stage1.py", "--max-events", 2000, "--rate", 2000, "--source", source,
+               "--live-file", stage["live"], env=stage["env"])
+    assert done.returncode == 0, done.stdout + done.stderr
+    print(f"bounded stage 1, 2000 events: {time.monotonic() - started:.1f} s")
+    assert "shipped 2000 events, rejected 0, indexed 2000" in done.stdout
+    es, index = stage["es"], stage["index"]
+
+    # no refresh here: the stage promised the last event is searchable when it exits
+    assert es.count(index=index)["count"] == 2000
+
+    # the oracle: the replayed lines themselves (timestamps are the replay's), read by pandas
+    live = pd.read_csv(stage["live"], header=None, names=EVENT_COLUMNS, dtype={"listening_zip_code": str})
+    assert len(live) == 2000 and live["event_id"].is_unique
+    live["hour"] = pd.to_datetime(live["datetime"]).dt.floor("h")
+    oracle = live.groupby("hour").agg(plays=("event_id", "size"), mobile=("ismobile", "mean"))
+
+    buckets = es.search(index=index, size=0, aggs={"h": {
+        "date_histogram": {"field": "datetime", "calendar_interval": "hour", "min_doc_count": 1},
+        "aggs": {"mobile": {"avg": {"field": "ismobile"}}}}})["aggregations"]["h"]["buckets"]
+    indexed = {pd.Timestamp(b["key"], unit="ms"): (b["doc_count"], b["mobile"]["value"]) for b in buckets}
+    assert {h: n for h, (n, _) in indexed.items()} == oracle["plays"].to_dict()
+    for hour, (_, share) in indexed.items():
+        assert share == pytest.approx(oracle.loc[hour, "mobile"], abs=1e-9)
+
+    # exact types: the mapping, and the values as stored
+    props = es.indices.get_mapping(index=index)[index]["mappings"]["properties"]
+    assert props["datetime"]["type"] == "date"
+    assert props["ismobile"]["type"] == "integer"
+    assert props["location"]["type"] == "geo_point"
+    doc = es.get(index=index, id=str(live["event_id"].iloc[-1]))["_source"]
+    assert isinstance(doc["ismobile"], int) and set(doc["location"]) == {"lat", "lon"}
+    # every document is placed in the contiguous US box (all test zips are real)
+    in_us = es.count(index=index, query={"geo_bounding_box": {"location": {
+        "top_left": {"lat": 72, "lon": -170}, "bottom_right": {"lat": 17, "lon": -65}}}})["count"]
+    assert in_us == 2000
+    # and each event once: the ids in the index are exactly those of the file
+    ids = {h["_id"] for h in es.search(index=index, size=2000, source=False)["hits"]["hits"]}
+    assert ids == {str(i) for i in live["event_id"]}
+
+
+def test_restarted_shipper_loses_and_repeats_nothing(stage, tmp_path):
+    live, env, es = stage["live"], stage["env"], stage["es"]
+    lines = track_lines(1500, seed=5)
+    write_lines(live, lines[:900])
+    shipper = subprocess.Popen([sys.executable, str(STAGE1 / "shipper.py"), "--live-file", str(live)],
+                               env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    # stop it in the middle: once something is indexed, while more lines keep arriving
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if es.indices.exists(index=stage["index"]) and es.count(index=stage["index"])["count"] > 0:
+            break
+        time.sleep(0.2)
+    write_lines(live, lines[900:1200])
+    shipper.send_signal(signal.SIGINT)
+    first = shipper.communicate(timeout=60)[0]
+    assert shipper.returncode == 0, first
+    first_count = shipped_count(first)
+    assert 0 < first_count <= 1200
+
+    write_lines(live, lines[1200:])
+    second = run("shipper.py", "--live-file", live, "--max-events", 1500 - first_count, env=env)
+    assert second.returncode == 0, second.stdout + second.stderr
+    # together the two runs handled every line exactly once...
+    assert first_count + shipped_count(second.stdout) == 1500
+    # ...and the index holds every event once
+    assert es.count(index=stage["index"])["count"] == 1500
+    # a third start has nothing left to do: the offset is at the end of the file
+    third = run("shipper.py", "--live-file", live, "--duration", 2, env=env)
+    assert shipped_count(third.stdout) == 0
+
+
+def test_bad_lines_are_dead_lettered_with_their_reason_and_the_rest_shipped(stage, tmp_path):
+    live, es = stage["live"], stage["es"]
+    good = track_lines(300, seed=3)
+    mixed = []
+    for n, line in enumerate(good):      # bad lines spread among the good ones
+        mixed.append(line)
+        if n % 33 == 0 and n // 33 < len(BAD_LINES):
+            mixed.append(BAD_LINES[n // 33][0])
+    write_lines(live, mixed)
+    done = run("shipper.py", "--live-file", live, "--max-events", len(mixed), env=stage["env"])
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"shipped {len(mixed)} events, rejected {len(BAD_LINES)}, indexed 300" in done.stdout
+
+    assert es.count(index=stage["index"])["count"] == 300
+    dead = [h["_source"] for h in es.search(index=stage["deadletter"], size=100)["hits"]["hits"]]
+    assert sorted(d["reason"] for d in dead) == sorted(reason for _, reason in BAD_LINES)
+    assert all(d["source"] == "shipper" for d in dead)
+    by_reason = {}
+    for d in dead:
+        by_reason.setdefault(d["reason"], []).append(d["raw"])
+    assert "900003,12,3,2024-13-45 10:00:00,1,10001" in by_reason["bad_datetime"]
+    assert any("\ufffd" in raw for raw in by_reason["not_utf8"])
