@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -97,11 +98,14 @@ def build_features(spark, settings: Settings, from_es: bool = False):
     plays = read_plays_es(spark, settings) if from_es else read_plays_csv(spark, settings.data_dir / "tracks.csv")
     plays = plays.cache()
     feats = customer_features(plays, read_customers(spark, settings.data_dir / "cust.csv")).cache()
-    labelled = feats.join(read_labels(spark, settings.data_dir / "clicks.csv"), "customer_id")
+    labelled = feats.join(read_labels(spark, settings.data_dir / "clicks.csv"), "customer_id").cache()
     w = plays.agg(F.min("datetime").alias("first"), F.max("datetime").alias("last"), F.count("*").alias("n")).first()
     window = {"source": "elasticsearch" if from_es else str(settings.data_dir / "tracks.csv"),
               "first_play": str(w["first"]), "last_play": str(w["last"]), "plays": w["n"],
               "customers": feats.count()}
+    ceiling = settings.data_dir / "ground_truth.json"    # written by the generator (make data)
+    if not from_es and ceiling.exists():
+        window["bayes_error"] = json.loads(ceiling.read_text())["offer"]["bayes_error"]
     plays.unpersist()
     return feats, labelled, window
 

@@ -18,6 +18,7 @@ Usage:
     python 02.stage3/sms_sender.py                      # outbox file .runtime/sms_outbox.jsonl
     python 02.stage3/sms_sender.py --webhook http://127.0.0.1:8000/sms   # or SMS_WEBHOOK_URL
     python 02.stage3/sms_sender.py --max-events 100 --duration 60 --rate 50
+    python 02.stage3/sms_sender.py --until-idle 3       # deliver what is queued, then exit
 """
 from __future__ import annotations
 
@@ -178,14 +179,17 @@ class SmsSender:
         return "delivered"
 
     def run(self, max_events: int | None = None, duration: float | None = None,
-            rate: float | None = None, stop=lambda: False) -> dict:
-        """Deliver until max_events offers are handled, duration passes, or stop() is true."""
-        started = time.monotonic()
+            rate: float | None = None, until_idle: float | None = None, stop=lambda: False) -> dict:
+        """Deliver until max_events offers are handled, duration passes, nothing new
+        came for until_idle seconds, or stop() is true."""
+        started = last_seen = time.monotonic()
         handled = 0
 
         def done() -> bool:
+            now = time.monotonic()
             return (stop() or (max_events is not None and handled >= max_events)
-                    or (duration is not None and time.monotonic() - started >= duration))
+                    or (duration is not None and now - started >= duration)
+                    or (until_idle is not None and now - last_seen >= until_idle))
 
         def batches():
             yield from self.pending_batches(count=100)
@@ -193,6 +197,8 @@ class SmsSender:
                 yield self.new_batch(count=100, block_ms=500)
 
         for batch in batches():
+            if batch:
+                last_seen = time.monotonic()
             for msg_id, offer in batch:
                 if done():
                     return self.counts
@@ -222,6 +228,7 @@ def main(argv=None) -> int:
     ap.add_argument("--max-events", type=int, help="stop after handling this many offers")
     ap.add_argument("--duration", type=float, help="stop after this many seconds")
     ap.add_argument("--rate", type=float, help="at most this many SMS per second")
+    ap.add_argument("--until-idle", type=float, help="stop once no offer came for this many seconds (drain)")
     ap.add_argument("--backoff", type=float, default=0.2, help="first retry delay in seconds (doubles each time)")
     args = ap.parse_args(argv)
 
@@ -235,7 +242,7 @@ def main(argv=None) -> int:
     app = SmsSender(redis_client(settings), settings, sender, args.consumer, args.backoff)
     print(f"sms sender: {settings.redis_offers_stream} -> {sender} (consumer {args.consumer})", flush=True)
     started = time.monotonic()
-    counts = app.run(args.max_events, args.duration, args.rate, stop=lambda: bool(stopping))
+    counts = app.run(args.max_events, args.duration, args.rate, args.until_idle, stop=lambda: bool(stopping))
     seconds = time.monotonic() - started
     print(f"sms sender: delivered {counts['delivered']}, already sent {counts['duplicates']}, "
           f"dead-lettered {counts['dead']}, retries {counts['retries']} in {seconds:.1f}s", flush=True)

@@ -10,6 +10,7 @@ leaves the current model and the targets exactly as they were, and says why.
 Usage:
     python 02.stage3/train.py                  # one round on data/tracks.csv
     python 02.stage3/train.py --every 10m      # a round now and every 10 minutes
+    python 02.stage3/train.py --every 10m --skip-first   # the first round in 10 minutes
     python 02.stage3/train.py --from-es        # history from the stage-2 index
     python 02.stage3/train.py --no-score       # train and gate only (no Redis)
 
@@ -206,7 +207,9 @@ def round_line(n: int, info: dict, seconds: float) -> str:
     m = info["metrics"]
     verdict = "PASSED -> current" if info["gate"]["passed"] else f"REFUSED, kept {info['current'] or 'no model'}"
     targets = f", {info['targets']} targets" if "targets" in info else ""
-    return (f"round {n} | {info['version']} | error {m['error']:.3f} baseline {m['baseline_error']:.3f} "
+    ceiling = info["data_window"].get("bayes_error")
+    ceiling = f" (ceiling {ceiling:.3f})" if ceiling is not None else ""
+    return (f"round {n} | {info['version']} | error {m['error']:.3f}{ceiling} baseline {m['baseline_error']:.3f} "
             f"AUC {m['auc']:.3f} precision {m['precision']:.3f} recall {m['recall']:.3f} | "
             f"{verdict}{targets} | {info['gate']['reason']} | {seconds:.1f}s")
 
@@ -225,6 +228,7 @@ def main(argv=None) -> int:
     ap.add_argument("--from-es", action="store_true", help="history from the stage-2 index, not tracks.csv")
     ap.add_argument("--no-score", action="store_true", help="do not write targets to Redis")
     ap.add_argument("--rounds", type=int, help="with --every: stop after this many rounds")
+    ap.add_argument("--skip-first", action="store_true", help="with --every: wait one period before the first round")
     args = ap.parse_args(argv)
 
     from common.clients import redis_client
@@ -236,13 +240,15 @@ def main(argv=None) -> int:
     r = None if args.no_score else redis_client(settings)
     n = 0
     try:
+        if args.every and args.skip_first:
+            time.sleep(args.every)
         while True:
             n += 1
             started = time.monotonic()
             features, labelled, window = build_features(spark, settings, from_es=args.from_es)
             write_outputs(features, labelled, features_dir(settings))   # for the notebook and learners
             info = train_round(settings, features, labelled, window, r)
-            features.unpersist()
+            features.unpersist(), labelled.unpersist()
             print(round_line(n, info, time.monotonic() - started), flush=True)
             if not args.every or (args.rounds and n >= args.rounds):
                 return 0

@@ -26,7 +26,7 @@ def es_client(settings: Settings | None = None, check: bool = True):
     es = Elasticsearch(**s.es_client_kwargs())
     if check:
         try:
-            es.info()
+            es.cluster.health()   # (GET / is not served by the minimal distribution)
         except Exception as exc:   # connection refused, timeout, TLS: all mean "not there"
             raise EngineUnavailable("Elasticsearch", s.es_url, type(exc).__name__) from exc
     return es

@@ -22,6 +22,7 @@ import argparse
 import json
 import time
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -119,6 +120,8 @@ def generate(seed: int = DEFAULTS["seed"], customers: int = DEFAULTS["customers"
     cust = _customers(rng, customers)
     music = _music(rng, tracks)
     latent = _latent_habits(rng, customers, tracks)
+    # phone listeners link the app more often
+    cust["LinkedWithApps"] = (rng.random(customers) < 0.2 + 0.6 * latent["mobile"]).astype(int)
     plays, planted = _plays(rng, cust, latent, events, window_start, days, window_end)
     profile = listening_profile(plays)
     p_click = click_probability(profile, cust)
@@ -127,11 +130,16 @@ def generate(seed: int = DEFAULTS["seed"], customers: int = DEFAULTS["customers"
 
 
 # --- customers and catalog ----------------------------------------------------------
-def _home_zips(rng: np.random.Generator, n: int) -> np.ndarray:
-    table = zip_table()
+@lru_cache(maxsize=1)
+def _zips_by_state() -> dict[str, list[str]]:
     by_state: dict[str, list[str]] = {}
-    for z in sorted(table):
-        by_state.setdefault(table[z].state, []).append(z)
+    for z, info in sorted(zip_table().items()):
+        by_state.setdefault(info.state, []).append(z)
+    return by_state
+
+
+def _home_zips(rng: np.random.Generator, n: int) -> np.ndarray:
+    by_state = _zips_by_state()
     states = [s for s in sorted(STATE_POPULATION) if s in by_state]
     weights = np.array([STATE_POPULATION[s] for s in states])
     picked = rng.choice(len(states), size=n, p=weights / weights.sum())
@@ -162,7 +170,7 @@ def _customers(rng: np.random.Generator, n: int) -> pd.DataFrame:
         "Status": (rng.random(n) < ACTIVE_SHARE).astype(int),
         "Level": rng.choice(3, n, p=LEVEL_MIX),
         "Campaign": rng.choice(len(CAMPAIGN_MIX), n, p=CAMPAIGN_MIX),
-        "LinkedWithApps": 0,                                        # set from mobile habit below
+        "LinkedWithApps": 0,                         # set from the mobile habit in generate()
     })[CUSTOMER_COLUMNS]
 
 
@@ -224,6 +232,8 @@ def _start_times(rng: np.random.Generator, who: np.ndarray, daypart: np.ndarray,
 
 def _plays(rng, cust: pd.DataFrame, latent: dict, total: int, window_start: int, days: int,
            window_end: int) -> tuple[pd.DataFrame, dict]:
+    """All plays, sorted by time: regular plays from each customer's habits, plus the
+    planted bursts and near misses. Returns the plays and the planted counts."""
     n = len(cust)
     # Bursts: 1-2 per chosen customer, each 3-5 plays of one favourite within 29 minutes.
     bursts_per = np.where(rng.random(n) < BURST_SHARE, rng.integers(1, 3, n), 0)
@@ -281,7 +291,6 @@ def _plays(rng, cust: pd.DataFrame, latent: dict, total: int, window_start: int,
         "ismobile": mobile[order],
         "listening_zip_code": zips[order],
     })[EVENT_COLUMNS]
-    cust["LinkedWithApps"] = (rng.random(n) < 0.2 + 0.6 * latent["mobile"]).astype(int)
     return plays, {"burst_customers": int((bursts_per > 0).sum()), "bursts": int(len(burst_cust)),
                    "burst_plays": int(burst_len.sum()), "near_miss_customers": int(len(near_cust))}
 
@@ -291,10 +300,7 @@ def _listening_zips(rng, cust: pd.DataFrame, latent: dict, who: np.ndarray) -> n
     (work) or, one time in three, at a zip anywhere (travel)."""
     n = len(cust)
     home = cust["zip"].to_numpy()
-    table = zip_table()
-    by_state: dict[str, list[str]] = {}
-    for z in sorted(table):
-        by_state.setdefault(table[z].state, []).append(z)
+    table, by_state = zip_table(), _zips_by_state()
     work = np.array([by_state[table[z].state][int(u * len(by_state[table[z].state]))]
                      for z, u in zip(home, rng.random(n))])
     travel = _home_zips(rng, n)
@@ -494,15 +500,17 @@ peak hour {s['peak_hour']:02d}:00, trough {s['trough_hour']:02d}:00.
 - Who saw the offer: every Free and Silver customer, active or not ({o['offered_customers']:,});
   Gold customers saw no ads and are not in the file.
 - Each of them gets 1-3 rows, each on one of their own plays (EventID = that play's event_id,
-  Localtime = its datetime): a row `{OFFER_NAME}` when they took the offer, and rows of other ads
-  ({', '.join(OTHER_ADS)}) otherwise, so every offered customer appears.
+  Localtime = its datetime): one row `{OFFER_NAME}` when they took the offer plus 0-2 rows of
+  other ads ({', '.join(OTHER_ADS)}), or 1-3 rows of other ads when they did not, so every
+  offered customer appears.
 - Label = the customer has a row with `AdClicked == {OFFER_NAME}`, drawn with
   P = 1 / (1 + exp(-z)),
-  z = {CLICK_INTERCEPT} + {w['night']} night + {w['morning']} morning + {w['mobile']} mobile
-  {w['distinct_ratio']:+} distinct_ratio + {w['silver']} [Silver] + {w['female']} [female] + age(band),
-  age(band): {age_w}. night/morning/mobile/distinct_ratio are the customer's shares computed from
-  every one of their plays (`common.features_rules.listening_profile`), so features computed the
-  same way reveal P exactly, and a logistic regression on them is the right model.
+  z = {CLICK_INTERCEPT:g} {w['night']:+g} night {w['morning']:+g} morning {w['mobile']:+g} mobile
+  {w['distinct_ratio']:+g} distinct_ratio {w['silver']:+g} [Silver] {w['female']:+g} [female] + age(band),
+  age(band): {age_w}.
+  night/morning/mobile/distinct_ratio are the customer's shares computed from every one of
+  their plays (`common.features_rules.listening_profile`), so features computed the same way
+  reveal P exactly, and a logistic regression on them is the right model.
 
 | figure (offered customers) | value |
 | --- | --- |
@@ -522,8 +530,10 @@ def main(argv: list[str] | None = None) -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    helps = {"seed": "random seed", "customers": "rows of cust.csv", "tracks": "rows of music.csv",
+             "events": "plays in tracks.csv", "days": f"days in the window ending {END_DATE}"}
     for name, value in DEFAULTS.items():
-        ap.add_argument(f"--{name}", type=int, default=value)
+        ap.add_argument(f"--{name}", type=int, default=value, help=f"{helps[name]} (default {value})")
     ap.add_argument("--out", type=Path, default=None, help="folder (default: settings.data_dir)")
     a = ap.parse_args(argv)
     out = a.out or get_settings().data_dir

@@ -73,82 +73,48 @@ def _as_number(t) -> float:
     return t.timestamp() if hasattr(t, "timestamp") else t
 
 
-def _processor_base():
-    # pyspark is heavy and only the streaming job needs it; import it on use.
-    from pyspark.sql.streaming import StatefulProcessor
-    return StatefulProcessor
+# --- the rule as Spark state: applyInPandasWithState, one state per (customer, track)
+# State row, epoch milliseconds: the recent plays (only those that can still share
+# a window with a play that is not late), and the densest window emitted so far.
+INTEREST_STATE_DDL = "plays ARRAY<LONG>, first_ms LONG, last_ms LONG, best INT"
 
 
-class InterestListProcessor(_processor_base()):
-    """Per (customer_id, track_id) state for ``transformWithStateInPandas``.
+def update_interest_list(key, frames, state, min_plays: int, window_ms: int):
+    """``applyInPandasWithState`` function for one (customer_id, track_id).
 
-    State, in epoch milliseconds:
-      ``plays`` (ListState)  recent play times, only those that can still share a
-                             window with a play that is not late yet
-      ``best``  (ValueState) the densest window emitted so far (first, last, plays)
-
-    On every batch of plays it drops the late ones (at or before the watermark),
-    recomputes the densest window over the recent plays and emits a row only when
-    the window got better. An event-time timer forgets plays once the watermark
-    has passed them by ``window``; a key that never qualified then disappears.
+    Drops late plays (at or before the watermark; Spark drops them too), recomputes
+    the densest window over the recent plays and yields a row only when the window
+    got better. An event-time timeout forgets plays once the watermark has passed
+    them by ``window_ms``; a key that never qualified then disappears entirely.
     """
+    import pandas as pd
 
-    def __init__(self, min_plays: int, window_ms: int):
-        self.min_plays = min_plays
-        self.window_ms = window_ms
-
-    def init(self, handle) -> None:
-        self.handle = handle
-        self.plays = handle.getListState("plays", "play_ms LONG")
-        self.best = handle.getValueState("best", "first_ms LONG, last_ms LONG, plays INT")
-
-    def _stored_best(self) -> InterestWindow | None:
-        value = self.best.get() if self.best.exists() else None
-        return InterestWindow(value[0], value[1], value[2]) if value else None
-
-    def _recent_plays(self, watermark_ms: int) -> list[int]:
-        # A play older than watermark - window can no longer be in one window with
-        # any play still accepted (accepted plays are >= watermark).
-        keep_from = watermark_ms - self.window_ms
-        return [p[0] for p in self.plays.get() if p[0] >= keep_from] if self.plays.exists() else []
-
-    def handleInputRows(self, key, rows, timerValues) -> Iterator:
-        import pandas as pd
-
-        watermark = max(timerValues.getCurrentWatermarkInMs(), 0)
+    watermark = max(state.getCurrentWatermarkMs(), 0)
+    plays, first_ms, last_ms, best = state.get if state.exists else ([], None, None, 0)
+    # a play older than watermark - window cannot share a window with any accepted play
+    plays = [t for t in plays if t > watermark - window_ms]
+    if state.hasTimedOut:
         new = []
-        for frame in rows:
-            # numpy datetime64 (UTC, the session time zone) -> epoch milliseconds
-            ms = frame["played_at"].to_numpy().astype("datetime64[ms]").astype("int64")
-            # Spark already drops plays at or before the watermark; this makes it explicit
-            new.extend(int(t) for t in ms if t > watermark)
-        if not new:
-            return
-        recent = self._recent_plays(watermark) + new
-        self.plays.put([(t,) for t in recent])
-        self.handle.registerTimer(max(recent) + self.window_ms)
-
-        found = densest_window(recent, self.min_plays, self.window_ms)
-        stored = self._stored_best()
-        if better(found, stored):
-            self.best.update((found.first_play, found.last_play, found.plays))
-            yield pd.DataFrame({
-                "customer_id": [int(key[0])], "track_id": [int(key[1])],
-                "first_play": [pd.Timestamp(found.first_play, unit="ms")],
-                "last_play": [pd.Timestamp(found.last_play, unit="ms")],
-                "plays": [found.plays],
-            })
-
-    def handleExpiredTimer(self, key, timerValues, expiredTimerInfo) -> Iterator:
-        recent = self._recent_plays(timerValues.getCurrentWatermarkInMs())
-        if recent:
-            self.plays.put([(t,) for t in recent])
-        else:
-            self.plays.clear()      # a key that never qualified is now gone entirely
-        return iter([])
-
-    def close(self) -> None:
-        pass
+    else:
+        # numpy datetime64 (UTC, the session time zone) -> epoch milliseconds
+        new = [int(t) for frame in frames
+               for t in frame["played_at"].to_numpy().astype("datetime64[ms]").astype("int64")
+               if t > watermark]
+    plays += new
+    found = densest_window(plays, min_plays, window_ms) if new else None
+    stored = InterestWindow(first_ms, last_ms, best) if best else None
+    if better(found, stored):
+        first_ms, last_ms, best = found.first_play, found.last_play, found.plays
+        yield pd.DataFrame({
+            "customer_id": [int(key[0])], "track_id": [int(key[1])],
+            "first_play": [pd.Timestamp(first_ms, unit="ms")],
+            "last_play": [pd.Timestamp(last_ms, unit="ms")], "plays": [best]})
+    if plays or best:
+        state.update((plays, first_ms, last_ms, best))
+        if plays:
+            state.setTimeoutTimestamp(max(plays) + window_ms)
+    else:
+        state.remove()
 
 
 # --- I/O: write one partition of interest updates, on a Spark executor ----------

@@ -8,7 +8,7 @@
     python -m common.services reset            down, then wipe data, checkpoints and offsets
 
 Everything lives in ``.runtime/`` (git-ignored): ``jars/`` and ``elasticsearch-<v>/``
-(downloads, kept by reset), ``data/`` (engine data), ``logs/``, ``run/`` (pid files).
+(downloads, kept by reset; ``DOWNLOADS_DIR`` moves them), ``data/`` (engine data), ``logs/``, ``run/`` (pid files).
 Versions come from ``services/versions.env``; the Maven descriptor is
 ``services/pom.xml``. Every engine binds to ``settings.bind_host`` (127.0.0.1).
 
@@ -104,13 +104,15 @@ def java_major(java: Path | str) -> int | None:
 
 
 def _jdk_candidates() -> list[Path]:
+    """JDK homes in order of preference: ES_JAVA_HOME, JAVA_HOME, the ``java`` on
+    PATH (the machine's default JDK), then the usual install folders."""
     homes = [os.environ.get(v) for v in ("ES_JAVA_HOME", "JAVA_HOME")]
     cands = [Path(h) for h in homes if h]
-    for pattern in ("/usr/lib/jvm/*", "/Library/Java/JavaVirtualMachines/*/Contents/Home", "/opt/java/*"):
-        cands += sorted(Path("/").glob(pattern.lstrip("/")), reverse=True)
     which = shutil.which("java")
     if which:
         cands.append(Path(which).resolve().parent.parent)
+    for pattern in ("/usr/lib/jvm/*", "/Library/Java/JavaVirtualMachines/*/Contents/Home", "/opt/java/*"):
+        cands += sorted(Path("/").glob(pattern.lstrip("/")), reverse=True)
     seen, out = set(), []
     for c in cands:
         if c not in seen and (c / "bin" / "java").exists():
@@ -157,7 +159,7 @@ def _mvn(profile: str | None, goal: list[str], what: str) -> None:
 
 
 def _fetch_jars(settings: Settings, name: str, profile: str, what: str) -> Path:
-    target = settings.runtime_dir / "jars" / name
+    target = settings.downloads_dir / "jars" / name
     stamp = target / ".fetched"
     wanted = f"{profile}:{versions()}"
     if stamp.exists() and stamp.read_text() == wanted:
@@ -182,7 +184,7 @@ def _extract_zip(zip_path: Path, dest: Path) -> None:
 
 
 def es_home(settings: Settings) -> Path:
-    return settings.runtime_dir / f"elasticsearch-{versions()['ES_VERSION']}"
+    return settings.downloads_dir / f"elasticsearch-{versions()['ES_VERSION']}"
 
 
 def _fetch_elasticsearch(settings: Settings) -> Path:
@@ -191,12 +193,12 @@ def _fetch_elasticsearch(settings: Settings) -> Path:
         return home
     version = versions()["ES_VERSION"]
     _say(f"  fetching Elasticsearch {version} from Maven Central (once, ~100 MB) ...")
-    downloads = settings.runtime_dir / "downloads"
+    downloads = settings.downloads_dir / "downloads"
     downloads.mkdir(parents=True, exist_ok=True)
     _mvn(None, ["dependency:copy",
                 f"-Dartifact=org.elasticsearch.distribution.integ-test-zip:elasticsearch:{version}:zip",
                 f"-DoutputDirectory={downloads}"], f"Elasticsearch {version}")
-    tmp = settings.runtime_dir / "es-unpack"
+    tmp = settings.downloads_dir / "es-unpack"
     shutil.rmtree(tmp, ignore_errors=True)
     _extract_zip(downloads / f"elasticsearch-{version}.zip", tmp)
     (tmp / f"elasticsearch-{version}").rename(home)

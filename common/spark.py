@@ -30,7 +30,7 @@ def connector_jars(settings: Settings | None = None) -> list[Path]:
     import pyspark
 
     s = settings or get_settings()
-    jar_dir = s.runtime_dir / "jars" / "spark"
+    jar_dir = s.downloads_dir / "jars" / "spark"
     jars = sorted(jar_dir.glob("*.jar"))
     if not jars:
         raise RuntimeError(

@@ -28,7 +28,7 @@ function updateTimeline(timeline) {
     bindto: '#chart-timeline',
     data: {
       x: 'x', columns, names: NAMES, colors: COLORS,
-      types: { mobile: 'area-spline', pc: 'area-spline' },
+      types: { mobile: 'area', pc: 'area' },   // straight segments: a spline would overshoot below 0
       groups: [['mobile', 'pc']],          // stacked: the top edge is all plays
     },
     axis: {

@@ -4,7 +4,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { unique, indexBody, testEs, eventTime } = require('./helpers');
+const { unique, indexBody, testEs, eventTime } = require('../testkit/helpers');
 const { fetchEventStats, pickEventIndex } = require('../lib/queries');
 
 const MINUTE = 60000;
@@ -126,4 +126,21 @@ test('interest lists are counted, and a newer stage index takes over', async () 
   assert.equal(stats.events, 0);
   assert.equal(stats.timeline.length, 30);
   assert.deepEqual(stats.states, []);
+});
+
+test('a stage-1 index (no customer or track fields) gives empty breakdowns, not an error', async () => {
+  const index = `${name}_1`;
+  await es.indices.create({ index, ...indexBody('STAGE1_DOC_FIELDS') });
+  const stage1docs = docs.slice(0, 4).map((d) => ({
+    event_id: d.event_id, customer_id: d.customer_id, track_id: d.track_id, datetime: d.datetime,
+    ismobile: d.ismobile, listening_zip_code: d.listening_zip_code, state: d.state, hour: d.hour,
+  }));
+  await es.bulk({ index, refresh: true, operations: stage1docs.flatMap((d) => [{ index: { _id: d.event_id } }, d]) });
+
+  const stats = await fetchEventStats(es, { ...config, eventIndices: [index] }, now);
+  assert.equal(stats.events, 4);
+  assert.deepEqual(stats.gender, []);
+  assert.deepEqual(stats.topTracks, []);
+  assert.equal(stats.device.mobile + stats.device.pc, 4);
+  assert.equal(stats.states.reduce((n, s) => n + s.count, 0), stage1docs.filter((d) => d.state !== 'ZZ').length);
 });

@@ -8,7 +8,7 @@ const { once } = require('node:events');
 const { createClient } = require('redis');
 const { readConfig } = require('../lib/config');
 const { RedisRelay } = require('../lib/relay');
-const { unique } = require('./helpers');
+const { unique } = require('../testkit/helpers');
 
 const { redisUrl } = readConfig();
 const quiet = { warn() {} };

@@ -1,5 +1,5 @@
 // The whole server: page and libraries served locally, engines that are down
-// reported (not crashing), recovery when Redis comes back, and notices and
+// reported (not crashing), recovery when Redis or Elasticsearch comes back, and notices and
 // snapshots pushed to the page over Server-Sent Events.
 'use strict';
 
@@ -12,7 +12,7 @@ const { setTimeout: sleep } = require('node:timers/promises');
 const { createClient } = require('redis');
 const { createDashboard } = require('../server');
 const { readConfig } = require('../lib/config');
-const { unique } = require('./helpers');
+const { unique } = require('../testkit/helpers');
 
 const quiet = { log() {}, warn() {}, error() {} };
 
@@ -105,6 +105,36 @@ test('recovers when Redis comes back, and subscribes again after a restart', asy
   } finally {
     await dashboard.stop();
     if (redis && redis.exitCode === null) redis.kill();
+  }
+});
+
+/** A TCP forwarder on `port` to the real Elasticsearch: the engine "coming back" on that port. */
+async function forwardTo(target, port) {
+  const { hostname, port: targetPort } = new URL(target);
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(targetPort || 9200), hostname);
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  return server;
+}
+
+test('recovers when Elasticsearch comes back', async () => {
+  const port = await freePort();
+  const { dashboard, snapshot } = await startDashboard({ ES_URL: `http://127.0.0.1:${port}` });
+  let forwarder = null;
+  try {
+    await waitFor(async () => (await snapshot()).status.elasticsearch === 'down', 'elasticsearch down');
+    await sleep(1000);                     // several failed refreshes
+    forwarder = await forwardTo(readConfig().esUrl, port);
+    // within two refreshes: the client tries the node again, it does not stay marked dead
+    await waitFor(async () => (await snapshot()).status.elasticsearch === 'up', 'elasticsearch up', 5000);
+  } finally {
+    await dashboard.stop();
+    if (forwarder) forwarder.close();
   }
 });
 

@@ -103,8 +103,10 @@ def test_restarted_shipper_loses_and_repeats_nothing(stage, tmp_path):
     # stop it in the middle: once something is indexed, while more lines keep arriving
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if es.indices.exists(index=stage["index"]) and es.count(index=stage["index"])["count"] > 0:
-            break
+        if es.indices.exists(index=stage["index"]):
+            es.cluster.health(index=stage["index"], wait_for_status="yellow", timeout="30s")
+            if es.count(index=stage["index"])["count"] > 0:
+                break
         time.sleep(0.2)
     write_lines(live, lines[900:1200])
     shipper.send_signal(signal.SIGINT)

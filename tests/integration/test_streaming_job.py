@@ -210,7 +210,6 @@ def sample_data(tmp_path_factory):
     if (committed / "tracks.csv").exists():
         return committed
     import subprocess
-    import sys
 
     out = tmp_path_factory.mktemp("sample")
     subprocess.run([sys.executable, "-m", "common.datagen", "--customers", "200", "--tracks", "300",

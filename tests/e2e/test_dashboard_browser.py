@@ -1,0 +1,224 @@
+"""Stage 4 in a real browser: the dashboard against a live-fed index.
+
+Starts the dashboard (03.stage4/run_stage4.py) on a free port against a unique
+stage-3 index, keeps feeding it stage-3-shaped documents with current
+timestamps, and runs 03.stage4/testkit/browser_probe.js (headless Debian
+Chromium through playwright-core), which reports what the page shows. Checks:
+every chart draws data, the map shades states, totals grow without a reload,
+an SMS offer published on Redis appears in the feed, no console errors, no
+request leaves the dashboard (no CDN), no horizontal scrolling at 1280 px or
+390 px. Screenshots land in .runtime/screenshots/. Prints the update latency:
+document indexed -> its count visible in the page.
+
+    .venv/bin/python -m pytest -s tests/e2e/test_dashboard_browser.py
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from elasticsearch import Elasticsearch, helpers
+import redis
+
+from common.config import REPO_ROOT, Settings
+from common.geo import lookup_zip
+from common.schema import EVENT_DATETIME_FORMAT, INTEREST_FIELDS, STAGE3_DOC_FIELDS, es_index_template
+from common.setup_extras import chromium_path
+
+STAGE4 = REPO_ROOT / "03.stage4"
+CHROMIUM = os.environ.get("CHROMIUM") or chromium_path() or "/usr/bin/chromium"   # make setup installs it
+SCREENSHOTS = REPO_ROOT / ".runtime" / "screenshots"
+
+ZIPS = ["10001", "94105", "60601", "33130", "98101", "02108", "80202", "30303",
+        "85004", "19103", "48226", "55401", "97205", "89101", "78701", "37203"]
+TRACKS = [(10, "Blue Monday", "New Order"), (11, "Hey Ya!", "OutKast"), (12, "Ceremony", "New Order"),
+          (13, "Paper Planes", "M.I.A."), (14, "Hounds of Love", "Kate Bush"), (15, "Teardrop", "Massive Attack")]
+AGE_BANDS = ["18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
+
+
+def stage3_doc(event_id: int, when: datetime, rng: random.Random) -> dict:
+    """One enriched stage-3 event document (the fields of common.schema.STAGE3_DOC_FIELDS)."""
+    place = lookup_zip(rng.choice(ZIPS))
+    track_id, title, artist = rng.choice(TRACKS)
+    customer_id = rng.randint(1, 300)
+    level = rng.choice(["Free", "Free", "Silver", "Gold"])
+    return {
+        "event_id": str(event_id), "customer_id": str(customer_id), "track_id": str(track_id),
+        "datetime": when.strftime(EVENT_DATETIME_FORMAT), "ismobile": int(rng.random() < 0.6),
+        "listening_zip_code": place.zip, "location": {"lat": place.lat, "lon": place.lon},
+        "state": place.state, "city": place.city, "hour": when.hour,
+        "customer_known": True, "name": f"Listener {customer_id}", "gender": rng.choice(["female", "male"]),
+        "age": 30, "age_band": rng.choice(AGE_BANDS), "level": level, "campaign": 1,
+        "customer_zip": place.zip, "linked_with_apps": 1, "title": title, "artist": artist, "length": 240,
+        "ad_target": level != "Gold", "send_event": 0,
+    }
+
+
+class Feeder(threading.Thread):
+    """Indexes a few documents every second; remembers when each running total was indexed."""
+
+    def __init__(self, es: Elasticsearch, index: str, first_id: int, rng: random.Random):
+        super().__init__(daemon=True)
+        self.es, self.index, self.next_id, self.rng = es, index, first_id, rng
+        self.total = first_id
+        self.indexed: list[tuple[float, int]] = []     # (wall-clock ms after the bulk returned, total)
+        self.stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop_event.wait(1.0):
+            now = datetime.now(timezone.utc)
+            docs = [stage3_doc(self.next_id + i, now, self.rng) for i in range(self.rng.randint(2, 6))]
+            helpers.bulk(self.es, ({"_index": self.index, "_id": d["event_id"], "_source": d} for d in docs))
+            self.next_id += len(docs)
+            self.total += len(docs)
+            self.indexed.append((time.time() * 1000, self.total))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_dashboard(env: dict, port: int) -> subprocess.Popen:
+    """03.stage4/run_stage4.py on `port`; returns once the page answers."""
+    server = subprocess.Popen([sys.executable, str(STAGE4 / "run_stage4.py"), "--port", str(port)],
+                              env=env, cwd=REPO_ROOT)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()
+            return server
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise AssertionError("the dashboard did not start")
+            time.sleep(0.3)
+
+
+def stop_dashboard(server: subprocess.Popen | None) -> None:
+    if server and server.poll() is None:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def run_probe(env: dict, port: int, **extra: str) -> dict:
+    """Runs the browser probe against the dashboard on `port`; returns its report."""
+    probe = subprocess.run(
+        ["node", str(STAGE4 / "testkit" / "browser_probe.js")], cwd=REPO_ROOT, timeout=180,
+        capture_output=True, text=True,
+        env={**env, "DASHBOARD_URL": f"http://127.0.0.1:{port}", "CHROMIUM": CHROMIUM,
+             "SCREENSHOT_DIR": str(SCREENSHOTS), **extra})
+    assert probe.returncode == 0, probe.stderr[-3000:]
+    return json.loads(probe.stdout.strip().splitlines()[-1])
+
+
+def update_latencies(indexed: list[tuple[float, int]], seen: list[list[float]], since_ms: float) -> list[float]:
+    """For each batch indexed while the page was watched: ms until the page showed a total that includes it."""
+    out = []
+    for at, total in indexed:
+        if at < since_ms:
+            continue
+        shown = [t for t, value in seen if value >= total and t >= at]
+        if shown:
+            out.append(shown[0] - at)
+    return out
+
+
+@pytest.mark.e2e
+def test_dashboard_in_headless_chromium(engines, unique):
+    assert os.path.exists(CHROMIUM), f"{CHROMIUM} missing: run make setup"
+    assert (STAGE4 / "node_modules" / "playwright-core").is_dir(), "run: cd 03.stage4 && npm ci"
+    names = {"INDEX_STAGE1": f"t_{unique}_1", "INDEX_STAGE2": f"t_{unique}_2",
+             "INDEX_STAGE3": f"t_{unique}_3", "INDEX_INTEREST": f"t_{unique}_interest",
+             "REDIS_OFFERS_CHANNEL": f"t_{unique}:offers", "REDIS_SMS_SENT_KEY": f"t_{unique}:sms_sent_total"}
+    s = Settings()
+    es = Elasticsearch(**s.es_client_kwargs())
+    r = redis.Redis.from_url(s.redis_url)
+    index, interest = names["INDEX_STAGE3"], names["INDEX_INTEREST"]
+    rng = random.Random(4)
+    port = free_port()
+    server = feeder = None
+    try:
+        for name, fields in ((index, STAGE3_DOC_FIELDS), (interest, INTEREST_FIELDS)):
+            es.indices.put_index_template(name=name, **es_index_template(name, fields))
+            es.indices.create(index=name)
+        # Some history: 300 plays spread over the last 30 minutes, so the chart has a shape.
+        now = datetime.now(timezone.utc)
+        history = [stage3_doc(i, now - timedelta(seconds=rng.uniform(0, 1790)), rng) for i in range(300)]
+        helpers.bulk(es, ({"_index": index, "_id": d["event_id"], "_source": d} for d in history), refresh="wait_for")
+        helpers.bulk(es, ({"_index": interest, "_id": f"{c}-10", "_source": {
+            "customer_id": str(c), "track_id": "10", "first_play": now.strftime(EVENT_DATETIME_FORMAT),
+            "last_play": now.strftime(EVENT_DATETIME_FORMAT), "plays": 3}} for c in (1, 2, 3)), refresh="wait_for")
+        r.set(names["REDIS_SMS_SENT_KEY"], 7)
+
+        env = {**os.environ, **names}
+        server = start_dashboard(env, port)
+        feeder = Feeder(es, index, len(history), rng)
+        feeder.start()
+        seen = run_probe(env, port, NOTICE_NAME=f"Probe {unique}")
+        feeder.stop_event.set()
+        feeder.join()
+        print(json.dumps({k: seen[k] for k in ("charts", "chartsPhone", "totalsFirst", "totalsSecond",
+                                                "noticeLatencyMs", "statusText", "overflow")}, indent=1))
+
+        assert all(n > 0 for n in seen["charts"].values()), seen["charts"]
+        assert seen["charts"]["gender"] == 2 and seen["charts"]["tracks"] == len(TRACKS), seen["charts"]
+        states = {lookup_zip(z).state for z in ZIPS}
+        assert seen["charts"]["shadedStates"] == len(states), seen["charts"]
+        assert all(n > 0 for n in seen["chartsPhone"].values()), seen["chartsPhone"]
+
+        events = [int(t["events"].replace(",", "")) for t in (seen["totalsFirst"], seen["totalsSecond"])]
+        assert len(history) <= events[0] < events[1], events          # grew, no reload needed
+        assert seen["samePage"], "the page reloaded"
+        assert seen["totalsFirst"]["interest"] == "3" and seen["totalsFirst"]["sms"] == "7", seen["totalsFirst"]
+        assert seen["noticeSubscribers"] == 1 and seen["noticeInFeed"], "the SMS offer never reached the feed"
+        assert seen["statusText"][:2] == ["Elasticsearch ✓", "Redis ✓"] and index in seen["statusText"][2]
+
+        assert seen["consoleErrors"] == [], seen["consoleErrors"]
+        assert seen["foreignRequests"] == [], seen["foreignRequests"]
+        assert seen["overflow"] == {"desktop": 0, "phone": 0}, seen["overflow"]
+        for shot in seen["screenshots"]:
+            assert os.path.getsize(shot) > 10_000, shot
+
+        latencies = update_latencies(feeder.indexed, seen["totalsSeen"], seen["observingSince"])
+        assert len(latencies) >= 5, (feeder.indexed, seen["totalsSeen"])
+        print(f"\nupdate latency, document indexed -> visible in the page: median "
+              f"{statistics.median(latencies) / 1000:.2f} s, max {max(latencies) / 1000:.2f} s "
+              f"over {len(latencies)} batches; Redis notice -> feed {seen['noticeLatencyMs']} ms; "
+              f"screenshots in {SCREENSHOTS}")
+        assert max(latencies) < 10_000, latencies
+    finally:
+        if feeder:
+            feeder.stop_event.set()
+        stop_dashboard(server)
+        es.indices.delete(index=f"t_{unique}_*", ignore_unavailable=True)
+        for name in (index, interest):
+            es.options(ignore_status=404).indices.delete_index_template(name=name)
+        r.delete(names["REDIS_SMS_SENT_KEY"])
+
+
+@pytest.mark.e2e
+def test_dashboard_says_what_it_waits_for_when_engines_are_down():
+    """Elasticsearch and Redis unreachable: the page loads and says so, without errors."""
+    port, es_port, redis_port = free_port(), free_port(), free_port()
+    env = {**os.environ, "ES_URL": f"http://127.0.0.1:{es_port}", "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
+    server = start_dashboard(env, port)
+    try:
+        seen = run_probe(env, port, PROBE="down")
+    finally:
+        stop_dashboard(server)
+    assert seen["statusText"] == ["waiting for Elasticsearch", "waiting for Redis"], seen
+    assert "Waiting for Elasticsearch" in seen["notice"], seen
+    assert seen["totalsFirst"]["events"] == "–", seen
+    assert seen["consoleErrors"] == [], seen["consoleErrors"]

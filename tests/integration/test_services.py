@@ -1,0 +1,131 @@
+"""The service manager against real engines.
+
+``test_from_nothing`` starts a second, private set of engines (own ports, own
+.runtime folder sharing only the downloads), checks each one for real, then
+stops them and checks none of our processes is left. The shared engines that
+the other tests use are not touched.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from common import services
+from common.config import REPO_ROOT, Settings, get_settings
+
+pytestmark = pytest.mark.integration
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def private_settings(engines):
+    """Settings for a private set of engines; the downloads are shared, not re-fetched.
+    Kept under .runtime/ (not pytest's 0700 tmp folder) so the Elasticsearch user can enter it."""
+    shared = get_settings()
+    runtime = shared.runtime_dir / f"test-private-{uuid.uuid4().hex[:8]}"
+    runtime.mkdir(parents=True)
+    s = Settings(runtime_dir=runtime, downloads_dir=shared.downloads_dir, kafka_port=_free_port(),
+                 kafka_controller_port=_free_port(), es_port=_free_port(), redis_port=_free_port())
+    yield s
+    services.down(settings=s)
+    shutil.rmtree(runtime, ignore_errors=True)
+
+
+def test_from_nothing_up_check_down(private_settings, capsys):
+    s = private_settings
+    for name in services.ENGINES:
+        assert services.our_pid(s, name) is None
+    services.up(settings=s)
+    pids = {n: services.our_pid(s, n) for n in services.ENGINES}
+    assert all(pids.values()), pids
+
+    # Kafka: a message produced is consumed
+    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+    topic = f"t_{uuid.uuid4().hex[:8]}"
+    producer = KafkaProducer(bootstrap_servers=s.kafka_bootstrap_servers, acks="all")
+    meta = producer.send(topic, key=b"42", value=b"hello").get(timeout=30)
+    producer.close()
+    consumer = KafkaConsumer(bootstrap_servers=s.kafka_bootstrap_servers, consumer_timeout_ms=10000)
+    tp = TopicPartition(topic, meta.partition)
+    consumer.assign([tp])
+    consumer.seek(tp, meta.offset)
+    got = [(r.key, r.value) for r in consumer]
+    consumer.close()
+    assert got == [(b"42", b"hello")]
+
+    # Elasticsearch: a bulk-indexed document is found by a search
+    from elasticsearch import Elasticsearch, helpers
+
+    es = Elasticsearch(**s.es_client_kwargs())
+    ok, errors = helpers.bulk(es, [{"_index": "probe", "_id": "1", "msg": "found me"}], refresh=True)
+    assert ok == 1 and not errors
+    hits = es.search(index="probe", query={"match": {"msg": "found"}})["hits"]["hits"]
+    assert [h["_id"] for h in hits] == ["1"]
+
+    # Redis: a hash round-trips
+    import redis
+
+    r = redis.Redis.from_url(s.redis_url, decode_responses=True)
+    r.hset("customer:1", mapping={"name": "Ada", "level": "Gold"})
+    assert r.hgetall("customer:1") == {"name": "Ada", "level": "Gold"}
+
+    # Idempotent: a second up changes nothing and says so
+    capsys.readouterr()
+    services.up(settings=s)
+    out = capsys.readouterr().out
+    assert out.count("already running") == 3
+    assert {n: services.our_pid(s, n) for n in services.ENGINES} == pids
+
+    services.down(settings=s)
+    time.sleep(0.5)
+    for name, pid in pids.items():
+        assert not services._pid_alive(pid), f"{name} (pid {pid}) still running after down"
+        assert not services._port_open("127.0.0.1", services.ENGINE_TABLE[name].port(s))
+
+
+def test_port_taken_by_foreign_listener_fails_with_the_port(tmp_path):
+    with socket.socket() as foreign:
+        foreign.bind(("127.0.0.1", 0))
+        foreign.listen(1)
+        port = foreign.getsockname()[1]
+        env = dict(os.environ, REDIS_PORT=str(port), RUNTIME_DIR=str(tmp_path))
+        res = subprocess.run([sys.executable, "-m", "common.services", "up", "redis"], cwd=REPO_ROOT,
+                             env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode != 0
+    assert f"port {port}" in res.stderr and "already in use" in res.stderr, res.stderr
+
+
+def test_spark_reads_kafka_with_fetched_jars(engines, unique, settings):
+    """The SparkSession from common.spark reads a topic through the local connector jars."""
+    from kafka import KafkaProducer
+
+    from common.spark import connector_jars, get_spark
+
+    assert any(j.name.startswith("spark-sql-kafka-0-10") for j in connector_jars(settings))
+    topic = f"t_{unique}"
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
+    for i in range(5):
+        producer.send(topic, key=str(i).encode(), value=f"line {i}".encode())
+    producer.flush()
+    producer.close()
+    spark = get_spark("test-kafka-read", settings)
+    df = (spark.read.format("kafka")
+          .option("kafka.bootstrap.servers", settings.kafka_bootstrap_servers)
+          .option("subscribe", topic).option("startingOffsets", "earliest").load())
+    values = sorted(r.value.decode() for r in df.select("value").collect())
+    assert values == [f"line {i}" for i in range(5)]
+    # no --packages / ivy download happened: the jars came from .runtime/jars/spark
+    assert "spark.jars.packages" not in dict(spark.sparkContext.getConf().getAll())

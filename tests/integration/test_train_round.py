@@ -1,0 +1,104 @@
+"""Training rounds against the real Redis: a passing round replaces the targets,
+a failing one leaves the current model and the targets untouched, and the swap
+never shows an empty target set."""
+from __future__ import annotations
+
+import importlib.util
+import threading
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.integration
+
+
+def _load(name: str, path: str):
+    spec = importlib.util.spec_from_file_location(name, REPO / path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+train = _load("stage3_train", "02.stage3/train.py")
+crafted_features = _load("stage3_test_gate", "tests/unit/test_gate.py").crafted_features
+
+
+@pytest.fixture
+def env(engines, unique, tmp_path):
+    from common.clients import redis_client
+    from common.config import Settings
+    from common.spark import get_spark
+
+    s = Settings(runtime_dir=tmp_path, redis_targets_set=f"t_{unique}:targets",
+                 redis_target_prefix=f"t_{unique}:target:")
+    r = redis_client(s)
+    spark = get_spark("test-stage3-rounds", s, kafka=False)
+    yield s, r, spark
+    spark.stop()
+    keys = list(r.scan_iter(f"t_{unique}*"))
+    if keys:
+        r.delete(*keys)
+
+
+def targets_in_redis(r, s) -> dict[int, dict]:
+    return {int(c): r.hgetall(f"{s.redis_target_prefix}{c}") for c in r.smembers(s.redis_targets_set)}
+
+
+def expected_targets(features, rule) -> set[int]:
+    """Free and Silver customers the crafted rule says will click (the model learns it)."""
+    rows = features.toPandas()
+    clicks = rows.night > 0.3 if rule == "night" else rows.night <= 0.3
+    return set(rows[clicks & rows.level.isin(["Free", "Silver"])].customer_id)
+
+
+def test_pass_replaces_fail_keeps(env):
+    s, r, spark = env
+    night = crafted_features(spark, 300, 1, "night")
+    first = train.train_round(s, night, night, {"source": "crafted"}, r)
+    assert first["gate"]["passed"]
+    got = targets_in_redis(r, s)
+    want = expected_targets(night, "night")
+    # the model learned a clean rule; allow a couple of borderline customers
+    assert len(set(got) ^ want) <= 3 and len(got) == first["targets"] > 50
+    assert {h["model_version"] for h in got.values()} == {"v0001"}
+    assert all(0.5 <= float(h["probability"]) <= 1 for h in got.values())
+    assert not set(got) & set(night.where("level = 'Gold'").toPandas().customer_id)
+
+    rare = crafted_features(spark, 300, 2, "rare")
+    second = train.train_round(s, rare, rare, {"source": "crafted"}, r)
+    assert not second["gate"]["passed"]
+    assert targets_in_redis(r, s) == got                  # untouched, hashes included
+    assert train.ModelStore(s).current() == "v0001"
+
+    day = crafted_features(spark, 300, 3, "day")
+    third = train.train_round(s, day, day, {"source": "crafted"}, r)
+    assert third["gate"]["passed"] and train.ModelStore(s).current() == "v0003"
+    now = targets_in_redis(r, s)
+    assert len(set(now) ^ expected_targets(day, "day")) <= 3
+    assert {h["model_version"] for h in now.values()} == {"v0003"}
+    # customers no longer targeted lost their hash too
+    for c in set(got) - set(now):
+        assert not r.exists(f"{s.redis_target_prefix}{c}")
+
+
+def test_target_swap_never_shows_an_empty_set(env):
+    s, r, _ = env
+    train.publish_targets(r, s, "v0001", {c: 0.9 for c in range(1, 2001)})
+    seen_empty, stop = [], threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            if r.scard(s.redis_targets_set) == 0:
+                seen_empty.append(1)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    for v in range(2, 8):
+        train.publish_targets(r, s, f"v{v:04d}", {c: 0.8 for c in range(v * 100, v * 100 + 2000)})
+    stop.set()
+    watcher.join()
+    assert not seen_empty
+    assert r.smembers(s.redis_targets_set) == {str(c) for c in range(700, 2700)}
+    assert not list(r.scan_iter(f"{s.redis_targets_set}:next:*"))      # no temp set left behind
+    assert r.exists(f"{s.redis_target_prefix}699") == 0 and r.exists(f"{s.redis_target_prefix}2699") == 1
