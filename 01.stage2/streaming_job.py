@@ -9,7 +9,7 @@ Two streaming queries read the Kafka topic (settings.kafka_topic):
             documents into settings.index_stage2 with event_id as _id, dead-letter
             malformed lines (with reason) into settings.index_deadletter.
   interest  the interest list (common.interest): per (customer, track) state in
-            Spark's transformWithStateInPandas, event-time watermark of
+            Spark's applyInPandasWithState, event-time watermark of
             settings.interest_lateness_minutes; new or denser windows go to the Redis
             set interest:{customer_id} and to settings.index_interest.
 
@@ -40,8 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # for `common`
 from common.clients import ensure_topic, es_client, redis_client
 from common.config import Settings, get_settings
 from common.enrich import catalog_from_rows, index_partition
-from common.interest import (INTEREST_OUTPUT_DDL, InterestListProcessor, plays_from_kafka,
-                             write_interest_partition)
+from common.interest import (INTEREST_OUTPUT_DDL, INTEREST_STATE_DDL, plays_from_kafka,
+                             update_interest_list, write_interest_partition)
 from common.schema import DEADLETTER_FIELDS, INTEREST_FIELDS, STAGE2_DOC_FIELDS, STAGE3_DOC_FIELDS
 from common.sinks import ensure_index
 
@@ -134,11 +134,12 @@ def start_interest_query(spark, settings: Settings, opts: JobOptions):
              .mapInPandas(plays_from_kafka, "customer_id INT, track_id INT, played_at TIMESTAMP")
              # Plays older than (latest event time seen - lateness) are dropped as too late.
              .withWatermark("played_at", f"{settings.interest_lateness_minutes} minutes"))
+    min_plays, window_ms = settings.interest_min_plays, settings.interest_window_minutes * 60_000
     interest = (plays.groupBy("customer_id", "track_id")
-                .transformWithStateInPandas(
-                    statefulProcessor=InterestListProcessor(
-                        settings.interest_min_plays, settings.interest_window_minutes * 60_000),
-                    outputStructType=INTEREST_OUTPUT_DDL, outputMode="Update", timeMode="EventTime"))
+                .applyInPandasWithState(
+                    lambda key, frames, state: update_interest_list(key, frames, state, min_plays, window_ms),
+                    outputStructType=INTEREST_OUTPUT_DDL, stateStructType=INTEREST_STATE_DDL,
+                    outputMode="Update", timeoutConf="EventTimeTimeout"))
 
     def write_batch(batch_df, batch_id):
         batch_df.rdd.foreachPartition(lambda rows: write_interest_partition(rows, settings))

@@ -17,15 +17,21 @@ arrive in, so a pandas oracle can compute the same thing.
                    min_plays=3, window=timedelta(minutes=30))
     -> InterestWindow(first_play=t, last_play=t + 30min, plays=3)
 
-``InterestListProcessor`` runs the same rule inside Spark's stateful streaming
-API (``transformWithStateInPandas``), one state per (customer, track).
+``update_interest_list`` runs the same rule inside Spark's stateful streaming
+API (``applyInPandasWithState``), one state per (customer, track).
+
+Why applyInPandasWithState and not the newer transformWithStateInPandas: both
+work on pyspark 4.1, but the newer API makes a round trip to the JVM for each
+state read and write of each key; with thousands of keys per micro-batch that
+was ~4 ms per key here (6,000 plays took 24 s), against well under a second
+for the same batch with applyInPandasWithState, which ships states in bulk.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
-# Columns the streaming job emits for each (customer, track) whose window changed.
+# Columns emitted for each (customer, track) whose densest window changed.
 INTEREST_OUTPUT_DDL = ("customer_id INT, track_id INT, first_play TIMESTAMP, "
                        "last_play TIMESTAMP, plays INT")
 
@@ -119,7 +125,7 @@ def update_interest_list(key, frames, state, min_plays: int, window_ms: int):
 
 # --- I/O: write one partition of interest updates, on a Spark executor ----------
 def interest_doc(row) -> dict:
-    """An output row of InterestListProcessor -> an ``ba_interest`` document."""
+    """An output row of update_interest_list -> an ``ba_interest`` document."""
     from datetime import timezone
 
     # Spark hands Python naive datetimes in the machine's local zone; event times are UTC.
