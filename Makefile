@@ -26,7 +26,10 @@ setup: $(PY) ## Create .venv, install the Python project, Node packages and Chro
 doctor: $(PY) ## Check this machine (Python, JDKs, ports, memory, disk, vm.max_map_count, registries)
 	@$(PY) -m common.doctor
 
-data: $(PY) ## Generate the deterministic synthetic data set into data/
+data: data/tracks.csv ## Generate the deterministic synthetic data set into data/ (skipped when up to date)
+
+data/tracks.csv: common/datagen.py common/customers.py common/features_rules.py | $(PY)
+	@echo "==> generating the synthetic data set (seeded, deterministic)"
 	@$(PY) -m common.datagen
 
 fetch: $(PY) ## Download the engines once (Maven Central) into .runtime/
@@ -77,7 +80,7 @@ demo: setup data services-up ## Everything live: pipeline with stage 3 on + dash
 bench: setup data services-up ## Stage-2 throughput and latency vs the naive approach; table, JSON and PNG
 	@$(PY) bench/run_bench.py
 
-test: setup ## Start the engines, run every test (unit, integration, notebooks, Node, browser), stop the engines
+test: setup data ## Start the engines, run every test (unit, integration, notebooks, Node, browser), stop the engines
 	@$(PY) -m common.testrun
 
 test-unit: $(PY) ## Only the fast unit tests (no engines)
