@@ -127,10 +127,11 @@ def ship_live(follower: FileFollower, sink, stop: threading.Event,
     # lines read but not confirmed (Ctrl-C mid-batch) are simply read again next time
 
 
-def ship_history(source: Path, sink: ToElasticsearch, settings: Settings, bulk_size: int,
+def ship_history(source: Path, sink: ToElasticsearch, bulk_size: int,
                  max_events: int | None, stop: threading.Event) -> None:
     """Bulk-load a whole file with its own timestamps, two bulk requests in flight."""
-    total = sum(1 for _ in open(source, "rb"))
+    with open(source, "rb") as f:
+        total = sum(1 for _ in f)
     if max_events is not None:
         total = min(total, max_events)
     bad: list[tuple[str, str, str]] = []
@@ -200,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{a.source} is missing; generate it with: make data", file=sys.stderr)
                 return 1
             sink = ToElasticsearch(s, a.index)
-            ship_history(a.source, sink, s, a.bulk_size, a.max_events, stop)
+            ship_history(a.source, sink, a.bulk_size, a.max_events, stop)
         else:
             target = a.index if a.sink == "es" else a.topic
             sink = ToElasticsearch(s, a.index) if a.sink == "es" else ToKafka(s, a.topic)

@@ -40,7 +40,8 @@ def stage2_children(args, stage3: bool = False) -> list[Child]:
     live = str(args.live_file)
     rate = ["--rate", str(args.rate)] if args.rate else []
     return [
-        Child("generator", [PY, "00.stage1/live_generator.py", "--out", live, *rate, *bounded(args)]),
+        Child("generator", [PY, "00.stage1/live_generator.py", "--source", str(args.source),
+                            "--out", live, *rate, *bounded(args)]),
         # With --duration the shipper and the job get a few seconds more to drain the tail.
         Child("shipper", [PY, "00.stage1/shipper.py", "--sink", "kafka", "--live-file", live,
                           "--topic", s.kafka_topic, *bounded(args, 3)]),
@@ -56,6 +57,7 @@ def parse_args(argv=None):
     p.add_argument("--rate", type=float, help=f"events per second (default {s.replay_rate})")
     p.add_argument("--duration", type=float, help="generate for this many seconds, then finish")
     p.add_argument("--live-file", type=Path, default=s.live_file)
+    p.add_argument("--source", type=Path, default=s.data_dir / "tracks.csv", help="plays to replay")
     return p.parse_args(argv)
 
 

@@ -60,6 +60,7 @@ class JobOptions:
     interest: bool = True
     checkpoint_dir: Path | None = None
     quiet: bool = False               # no status lines (tests)
+    max_offsets_per_trigger: int = MAX_OFFSETS_PER_TRIGGER
 
 
 def target_index(settings: Settings, opts: JobOptions) -> str:
@@ -72,17 +73,35 @@ def checkpoint_root(settings: Settings, opts: JobOptions) -> Path:
     return opts.checkpoint_dir or settings.checkpoint_dir / name
 
 
+def drop_uncommitted_batch(checkpoint: Path) -> list[int]:
+    """Forget the plan of a micro-batch that was started but never committed.
+
+    A job killed mid-batch leaves offsets/N without commits/N. Spark would replay
+    exactly that batch, but Spark 4.1.1's Kafka source then fails in its progress
+    metrics (NullPointerException, SPARK-55271). Without offsets/N, Spark plans
+    batch N again from the last commit: same start offsets, and the writes are
+    idempotent (document ids), so nothing is lost or duplicated either way.
+    """
+    offsets, commits = checkpoint / "offsets", checkpoint / "commits"
+    planned = {int(f.name) for f in offsets.glob("*") if f.name.isdigit()}
+    done = {int(f.name) for f in commits.glob("*") if f.name.isdigit()}
+    for batch in sorted(planned - done):
+        (offsets / str(batch)).unlink()
+        (offsets / f".{batch}.crc").unlink(missing_ok=True)
+    return sorted(planned - done)
+
+
 def load_catalog(settings: Settings) -> dict[int, dict]:
     with open(settings.data_dir / "music.csv", newline="", encoding="utf-8") as f:
         return catalog_from_rows(csv.DictReader(f))
 
 
-def kafka_stream(spark, settings: Settings):
+def kafka_stream(spark, settings: Settings, opts: JobOptions):
     return (spark.readStream.format("kafka")
             .option("kafka.bootstrap.servers", settings.kafka_bootstrap_servers)
             .option("subscribe", settings.kafka_topic)
             .option("startingOffsets", "earliest")       # first start only; then the checkpoint
-            .option("maxOffsetsPerTrigger", MAX_OFFSETS_PER_TRIGGER)
+            .option("maxOffsetsPerTrigger", opts.max_offsets_per_trigger)
             .load())
 
 
@@ -123,14 +142,15 @@ def start_enrich_query(spark, settings: Settings, opts: JobOptions, status: Batc
                  .collect())
         status.add(batch_id, parts, time.monotonic() - started)
 
-    writer = (kafka_stream(spark, settings).writeStream.queryName("enrich")
+    drop_uncommitted_batch(checkpoint_root(settings, opts) / "enrich")
+    writer = (kafka_stream(spark, settings, opts).writeStream.queryName("enrich")
               .foreachBatch(enrich_batch)
               .option("checkpointLocation", str(checkpoint_root(settings, opts) / "enrich")))
     return _trigger(writer, settings, opts).start()
 
 
 def start_interest_query(spark, settings: Settings, opts: JobOptions):
-    plays = (kafka_stream(spark, settings).select("value")
+    plays = (kafka_stream(spark, settings, opts).select("value")
              .mapInPandas(plays_from_kafka, "customer_id INT, track_id INT, played_at TIMESTAMP")
              # Plays older than (latest event time seen - lateness) are dropped as too late.
              .withWatermark("played_at", f"{settings.interest_lateness_minutes} minutes"))
@@ -144,6 +164,7 @@ def start_interest_query(spark, settings: Settings, opts: JobOptions):
     def write_batch(batch_df, batch_id):
         batch_df.rdd.foreachPartition(lambda rows: write_interest_partition(rows, settings))
 
+    drop_uncommitted_batch(checkpoint_root(settings, opts) / "interest")
     writer = (interest.writeStream.queryName("interest").outputMode("update")
               .foreachBatch(write_batch)
               .option("checkpointLocation", str(checkpoint_root(settings, opts) / "interest")))
@@ -214,11 +235,14 @@ def main() -> int:
     p.add_argument("--naive", action="store_true", help="one Redis and one ES request per record")
     p.add_argument("--no-interest", dest="interest", action="store_false", help="skip the interest list")
     p.add_argument("--checkpoint-dir", type=Path, help="default: .runtime/checkpoints/stage2-<topic>-<index>")
+    p.add_argument("--max-offsets-per-trigger", type=int, default=MAX_OFFSETS_PER_TRIGGER,
+                   help="at most this many Kafka records per micro-batch")
     p.add_argument("--fresh", action="store_true", help="delete the checkpoint first: re-read the topic from the start")
     args = p.parse_args()
     opts = JobOptions(max_events=args.max_events, duration=args.duration,
                       available_now=args.available_now, stage3=args.stage3, naive=args.naive,
-                      interest=args.interest, checkpoint_dir=args.checkpoint_dir)
+                      interest=args.interest, checkpoint_dir=args.checkpoint_dir,
+                      max_offsets_per_trigger=args.max_offsets_per_trigger)
     if args.fresh:
         shutil.rmtree(checkpoint_root(s, opts), ignore_errors=True)
 

@@ -33,6 +33,10 @@ from common.customers import age_band, gender_label, level_label, parse_customer
 from common.schema import EVENT_DATETIME_JAVA, EVENT_FIELDS, OFFER_NAME, spark_schema  # noqa: E402
 
 
+# no progress bars: the scripts print their own one-line summary
+QUIET = {"spark.ui.showConsoleProgress": "false"}
+
+
 def features_dir(settings: Settings) -> Path:
     return settings.runtime_dir / "stage3" / "features"
 
@@ -132,7 +136,7 @@ def main(argv=None) -> int:
     from common.spark import get_spark
 
     settings = get_settings()
-    spark = get_spark("stage3-features", settings, kafka=False)
+    spark = get_spark("stage3-features", settings, kafka=False, extra_conf=QUIET)
     feats, labelled, window = build_features(spark, settings, args.from_es)
     out = features_dir(settings)
     write_outputs(feats, labelled, out)

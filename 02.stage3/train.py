@@ -14,8 +14,8 @@ Usage:
     python 02.stage3/train.py --from-es        # history from the stage-2 index
     python 02.stage3/train.py --no-score       # train and gate only (no Redis)
 
-Versions live in .runtime/stage3/models/v0001, v0002 ... (Spark model + metrics.json);
-.runtime/stage3/models/CURRENT names the promoted one.
+Versions live in .runtime/stage3/models/v0001, v0002 ... (Spark model, metrics.json,
+test_predictions.csv); .runtime/stage3/models/CURRENT names the promoted one.
 """
 from __future__ import annotations
 
@@ -90,10 +90,31 @@ def fit_and_evaluate(features):
     majority = 1.0 if train.where("label = 1").count() * 2 > train.count() else 0.0
     pipeline = Pipeline(stages=[*vectorizer_stages(), LogisticRegression(**LR_PARAMS)])
     model = pipeline.fit(train)
-    metrics = evaluate(model.transform(test), majority)
+    predictions = model.transform(test).cache()
+    metrics = evaluate(predictions, majority)
     metrics["train_rows"] = train.count()
-    train.unpersist(), test.unpersist()
-    return model, metrics
+    metrics["coefficients"] = coefficients(model, predictions)
+    test_rows = prediction_rows(predictions)
+    predictions.unpersist(), train.unpersist(), test.unpersist()
+    return model, metrics, test_rows
+
+
+def coefficients(model, predictions) -> dict[str, float]:
+    """The logistic regression's weight per input (names from the assembler's metadata):
+    the 'why' of a target. One-hot inputs read e.g. 'level_vec_Silver'."""
+    attrs = predictions.schema["features"].metadata["ml_attr"]["attrs"]
+    names = {a["idx"]: a["name"] for group in attrs.values() for a in group}
+    weights = model.stages[-1].coefficients.toArray()
+    return {names[i]: round(float(w), 4) for i, w in enumerate(weights)}
+
+
+def prediction_rows(predictions):
+    """customer_id, label, prediction, probability of the test rows (pandas), for the ROC curve."""
+    from pyspark.ml.functions import vector_to_array
+
+    return (predictions.select("customer_id", "label", "prediction",
+                               vector_to_array("probability")[1].alias("probability"))
+            .toPandas().sort_values("customer_id"))
 
 
 # --- versions: every model is kept, CURRENT points at the promoted one -------------------
@@ -114,6 +135,9 @@ class ModelStore:
 
     def save(self, version: str, model, info: dict) -> None:
         model.write().overwrite().save(str(self.root / version / "model"))
+        self.write_info(version, info)
+
+    def write_info(self, version: str, info: dict) -> None:
         (self.root / version / "metrics.json").write_text(json.dumps(info, indent=2) + "\n")
 
     def current(self) -> str | None:
@@ -179,7 +203,7 @@ def train_round(settings: Settings, features, labelled, window: dict, redis_clie
     score ``features`` (every customer) into Redis. Returns the metrics.json content."""
     store = ModelStore(settings)
     started = time.monotonic()
-    model, metrics = fit_and_evaluate(labelled)
+    model, metrics, test_rows = fit_and_evaluate(labelled)
     passed, reason = gate(metrics, settings.model_error_threshold)
     version = store.new_version()
     info = {
@@ -193,12 +217,14 @@ def train_round(settings: Settings, features, labelled, window: dict, redis_clie
         "previous_current": store.current(),
     }
     store.save(version, model, info)
+    test_rows.to_csv(store.root / version / "test_predictions.csv", index=False)
     if passed:
         store.promote(version)
         if redis_client is not None:
             targets = score(model, features)
             publish_targets(redis_client, settings, version, targets)
             info["targets"] = len(targets)
+            store.write_info(version, info)
     info["current"] = store.current()
     return info
 
@@ -233,10 +259,10 @@ def main(argv=None) -> int:
 
     from common.clients import redis_client
     from common.spark import get_spark
-    from features import build_features, features_dir, write_outputs
+    from features import QUIET, build_features, features_dir, write_outputs
 
     settings = get_settings()
-    spark = get_spark("stage3-train", settings, kafka=False)
+    spark = get_spark("stage3-train", settings, kafka=False, extra_conf=QUIET)
     r = None if args.no_score else redis_client(settings)
     n = 0
     try:

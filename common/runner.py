@@ -44,6 +44,10 @@ class StageRunner:
         self.children, self.grace, self.cwd = children, grace, cwd
         self._interrupted = threading.Event()
 
+    def request_stop(self) -> None:
+        """Stop the stage as Ctrl-C would (thread-safe; e.g. from a timer)."""
+        self._interrupted.set()
+
     def start(self) -> None:
         width = max(len(c.name) for c in self.children)
         for child in self.children:

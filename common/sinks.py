@@ -22,7 +22,7 @@ from elasticsearch import Elasticsearch, helpers
 
 from common.config import Settings
 from common.events import Rejected, deadletter_doc
-from common.schema import DEADLETTER_FIELDS, Field, es_index_template
+from common.schema import Field, es_index_template
 
 
 # --- Elasticsearch ---------------------------------------------------------------
@@ -106,10 +106,6 @@ class EsBulkSink:
         """Make everything written so far searchable now."""
         self.es.indices.refresh(index=self.index)
         self.es.options(ignore_status=404).indices.refresh(index=self.deadletter_index)
-
-
-def ensure_deadletter_index(es: Elasticsearch, settings: Settings) -> None:
-    ensure_index(es, settings.index_deadletter, DEADLETTER_FIELDS)
 
 
 def _error_type(error) -> str:

@@ -52,7 +52,7 @@ def shipped_count(output: str) -> int:
 def test_bounded_stage1_matches_a_pandas_oracle(stage, tmp_path):
     source = tmp_path / "tracks.csv"
     write_lines(source, track_lines(2000, seed=11))
-    started = time.monotonic()
+    started, now_before = time.monotonic(), pd.Timestamp.utcnow().tz_localize(None)
     done = run("run_stage1.py", "--max-events", 2000, "--rate", 2000, "--source", source,
                "--live-file", stage["live"], env=stage["env"])
     assert done.returncode == 0, done.stdout + done.stderr
@@ -66,7 +66,10 @@ def test_bounded_stage1_matches_a_pandas_oracle(stage, tmp_path):
     # the oracle: the replayed lines themselves (timestamps are the replay's), read by pandas
     live = pd.read_csv(stage["live"], header=None, names=EVENT_COLUMNS, dtype={"listening_zip_code": str})
     assert len(live) == 2000 and live["event_id"].is_unique
-    live["hour"] = pd.to_datetime(live["datetime"]).dt.floor("h")
+    # the generator replaced the recorded timestamps with the time of the replay (UTC)
+    replayed_at = pd.to_datetime(live["datetime"])
+    assert (replayed_at >= now_before.floor("s")).all() and (replayed_at <= pd.Timestamp.utcnow().tz_localize(None)).all()
+    live["hour"] = replayed_at.dt.floor("h")
     oracle = live.groupby("hour").agg(plays=("event_id", "size"), mobile=("ismobile", "mean"))
 
     buckets = es.search(index=index, size=0, aggs={"h": {
@@ -100,19 +103,24 @@ def test_restarted_shipper_loses_and_repeats_nothing(stage, tmp_path):
     shipper = subprocess.Popen([sys.executable, str(STAGE1 / "shipper.py"), "--live-file", str(live)],
                                env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
-    # stop it in the middle: once something is indexed, while more lines keep arriving
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if es.indices.exists(index=stage["index"]):
-            es.cluster.health(index=stage["index"], wait_for_status="yellow", timeout="30s")
-            if es.count(index=stage["index"])["count"] > 0:
-                break
-        time.sleep(0.2)
-    write_lines(live, lines[900:1200])
-    shipper.send_signal(signal.SIGINT)
-    first = shipper.communicate(timeout=60)[0]
+    try:
+        # stop it in the middle: once something is indexed, while more lines keep arriving
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if es.indices.exists(index=stage["index"]):
+                es.cluster.health(index=stage["index"], wait_for_status="yellow", timeout="30s")
+                if es.count(index=stage["index"])["count"] > 0:
+                    break
+            time.sleep(0.2)
+        write_lines(live, lines[900:1200])
+        shipper.send_signal(signal.SIGINT)
+        first = shipper.communicate(timeout=60)[0]
+    finally:
+        if shipper.poll() is None:
+            shipper.kill()
     assert shipper.returncode == 0, first
     first_count = shipped_count(first)
+    print(f"the first run shipped {first_count} of 1200 lines before it was stopped")
     assert 0 < first_count <= 1200
 
     write_lines(live, lines[1200:])
@@ -149,3 +157,68 @@ def test_bad_lines_are_dead_lettered_with_their_reason_and_the_rest_shipped(stag
         by_reason.setdefault(d["reason"], []).append(d["raw"])
     assert "900003,12,3,2024-13-45 10:00:00,1,10001" in by_reason["bad_datetime"]
     assert any("\ufffd" in raw for raw in by_reason["not_utf8"])
+
+
+def test_kafka_sink_sends_raw_lines_keyed_by_customer(stage, unique):
+    """Stage 2 uses the same shipper with --sink kafka: lines unchanged, empty ones skipped."""
+    from kafka.admin import KafkaAdminClient
+
+    from common.clients import kafka_consumer
+
+    topic = f"t_{unique}"
+    good = track_lines(200, seed=9)
+    bad = [line for line, _ in BAD_LINES]
+    write_lines(stage["live"], good + bad)
+    try:
+        done = run("shipper.py", "--sink", "kafka", "--topic", topic, "--live-file", stage["live"],
+                   "--max-events", len(good) + len(bad), env=stage["env"])
+        assert done.returncode == 0, done.stdout + done.stderr
+        empty = sum(1 for line in bad if not line.strip())
+        assert f"shipped {len(good) + len(bad)} events, rejected {empty}, sent {len(good) + len(bad) - empty}" \
+            in done.stdout
+        consumer = kafka_consumer(topic, auto_offset_reset="earliest", consumer_timeout_ms=10000,
+                                  group_id=topic)
+        received = [m for _, m in zip(range(len(good) + len(bad) - empty), consumer)]
+        consumer.close()
+    finally:
+        admin = KafkaAdminClient(bootstrap_servers=stage["settings"].kafka_bootstrap_servers)
+        admin.delete_topics([topic])
+        admin.close()
+    assert sorted(m.value for m in received) == sorted(line for line in good + bad if line.strip())
+    keys = {m.value: m.key for m in received}
+    assert all(keys[line] == line.split(b",")[1] for line in good)
+    assert keys[b"900004,twelve,3,2024-03-01 10:00:00,1,10001"] is None   # no numeric customer id
+
+
+def test_shipper_killed_hard_resumes_from_the_last_confirmed_batch(stage, tmp_path):
+    """kill -9 while lines stream in: nothing confirmed is shipped again, nothing is lost."""
+    from common.follower import FileFollower
+
+    source, live, env, es = tmp_path / "tracks.csv", stage["live"], stage["env"], stage["es"]
+    write_lines(source, track_lines(1500, seed=8))
+    generator = subprocess.Popen([sys.executable, str(STAGE1 / "live_generator.py"), "--source", str(source),
+                                  "--out", str(live), "--rate", "200", "--max-events", "1500"],
+                                 env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL)
+    shipper = subprocess.Popen([sys.executable, str(STAGE1 / "shipper.py"), "--live-file", str(live)],
+                               env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL)
+    try:
+        offsets = tmp_path / "runtime" / "offsets"
+        deadline = time.monotonic() + 60
+        while not any(offsets.glob("shipper-es-*.json")) and time.monotonic() < deadline:
+            time.sleep(0.05)               # until the first batch was confirmed
+        time.sleep(0.5)
+        shipper.kill()
+        shipper.wait(timeout=10)
+        assert generator.wait(timeout=60) == 0
+    finally:
+        for p in (generator, shipper):
+            if p.poll() is None:
+                p.kill()
+    (offset_file,) = (tmp_path / "runtime" / "offsets").glob("shipper-es-*.json")
+    backlog = FileFollower(live, offset_file).backlog_lines()
+    assert 0 < backlog < 1500, "the kill should land in the middle of the stream"
+    second = run("shipper.py", "--live-file", live, "--max-events", backlog, env=env)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert shipped_count(second.stdout) == backlog
+    assert es.count(index=stage["index"])["count"] == 1500
+    assert FileFollower(live, offset_file).backlog_lines() == 0

@@ -1,0 +1,59 @@
+"""notebooks/03_stage3.ipynb runs top to bottom after a real training round (on the
+committed sample data, scoring into Redis keys unique to this test), and its
+numbers agree with Spark's metrics and with the customers file."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import nbformat
+import pandas as pd
+import pytest
+from nbclient import NotebookClient
+
+from common.config import REPO_ROOT, Settings
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+
+
+def test_notebook_runs_and_agrees_with_the_training(engines, unique, tmp_path, monkeypatch):
+    from common.clients import redis_client
+
+    env = {"RUNTIME_DIR": str(tmp_path / "runtime"), "DATA_DIR": str(REPO_ROOT / "data" / "sample"),
+           "REDIS_TARGETS_SET": f"t_{unique}:targets", "REDIS_TARGET_PREFIX": f"t_{unique}:target:",
+           "STAGE3_NOTEBOOK_RESULTS": str(tmp_path / "answers.json")}
+    s = Settings(redis_targets_set=env["REDIS_TARGETS_SET"], redis_target_prefix=env["REDIS_TARGET_PREFIX"])
+    r = redis_client(s)
+    try:
+        done = subprocess.run([sys.executable, "02.stage3/train.py"], cwd=REPO_ROOT, env={**os.environ, **env},
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "round 1 | v0001 |" in done.stdout
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)        # the kernel inherits the environment
+        nb = nbformat.read(REPO_ROOT / "notebooks" / "03_stage3.ipynb", as_version=4)
+        NotebookClient(nb, kernel_name="python3", timeout=240,
+                       resources={"metadata": {"path": str(REPO_ROOT / "notebooks")}}).execute()
+        answers = json.loads((tmp_path / "answers.json").read_text())
+        targets_in_redis = {int(c) for c in r.smembers(s.redis_targets_set)}
+    finally:
+        keys = list(r.scan_iter(f"t_{unique}:*"))
+        if keys:
+            r.delete(*keys)
+
+    models = tmp_path / "runtime" / "stage3" / "models"
+    info = json.loads((models / "v0001" / "metrics.json").read_text())
+    assert answers["version"] == "v0001" == (models / "CURRENT").read_text().strip()
+    assert answers["passed"] is info["gate"]["passed"] is True
+    c = info["metrics"]["confusion"]
+    assert answers["confusion"] == {"00": c["tn"], "01": c["fp"], "10": c["fn"], "11": c["tp"]}
+    assert answers["error"] == pytest.approx(info["metrics"]["error"], abs=1e-12)
+    assert answers["auc"] == pytest.approx(info["metrics"]["auc"], abs=1e-6)   # numpy vs Spark
+
+    assert set(answers["targets"]) == targets_in_redis and len(targets_in_redis) == info["targets"] > 0
+    levels = pd.read_csv(REPO_ROOT / "data" / "sample" / "cust.csv").set_index("CustID").Level
+    assert set(levels.loc[sorted(targets_in_redis)]) <= {0, 1}       # Free and Silver only
+    assert answers["target_levels"] and set(answers["target_levels"]) <= {"Free", "Silver"}
+    assert answers["min_target_probability"] >= 0.5
