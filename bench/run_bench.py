@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -42,6 +41,8 @@ from common.config import REPO_ROOT, Settings, get_settings
 
 PY = sys.executable
 RESULTS = REPO_ROOT / "bench" / "results"
+JOB_ARGS: list[str] = []      # extra streaming-job arguments (--job-args)
+WARMUP_EVENTS = 2000
 console = Console()
 
 
@@ -66,10 +67,9 @@ class Isolated:
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
     def start_job(self, work: Path, naive: bool = False) -> subprocess.Popen:
-        argv = [PY, "01.stage2/streaming_job.py", "--checkpoint-dir", str(self.checkpoint)]
+        argv = [PY, "01.stage2/streaming_job.py", "--checkpoint-dir", str(self.checkpoint), *JOB_ARGS]
         job = self.start(argv + (["--naive"] if naive else []), work / f"{self.run}-job.log")
         wait_for_line(work / f"{self.run}-job.log", "reading Kafka topic", job)
-        time.sleep(8)     # the queries' first (empty) micro-batches start Python workers
         return job
 
     def start_shipper(self, work: Path, max_events: int | None = None) -> subprocess.Popen:
@@ -130,25 +130,35 @@ def wait_searchable(es, index: str, n: int, timeout: float) -> float:
     raise TimeoutError(f"{index} has {searchable(es, index)} of {n} documents after {timeout:.0f} s")
 
 
-def throughput_run(iso: Isolated, lines: list[str], work: Path, es, naive: bool = False) -> dict:
-    iso.live.write_text("\n".join(lines) + "\n")
+def throughput_run(iso: Isolated, lines: list[str], warmup: list[str], work: Path, es,
+                   naive: bool = False) -> dict:
+    """Warm the job up with ``warmup`` (Spark starts its Python workers on the first
+    data), then append ``lines`` at once and time until all are searchable."""
+    index = iso.settings.index_stage2
+    iso.live.write_text("\n".join(warmup) + "\n")
     job = iso.start_job(work, naive)
+    shipper = iso.start_shipper(work)
     try:
+        wait_searchable(es, index, len(warmup), timeout=300)
         started = time.monotonic()
-        shipper = iso.start_shipper(work, len(lines))
-        done = wait_searchable(es, iso.settings.index_stage2, len(lines), timeout=900)
-        shipper.wait(timeout=60)
+        with open(iso.live, "a") as out:
+            out.write("\n".join(lines) + "\n")
+        done = wait_searchable(es, index, len(warmup) + len(lines), timeout=900)
     finally:
+        stop(shipper)
         stop(job)
     seconds = done - started
     return {"events": len(lines), "seconds": round(seconds, 2), "events_per_s": round(len(lines) / seconds)}
 
 
-def latency_run(iso: Isolated, lines: list[str], rate: float, seconds: float, work: Path, es) -> dict:
-    """Append at ``rate`` lines/s; record write time and first-searchable time of every 5th id."""
-    iso.live.write_text("")
+def latency_run(iso: Isolated, lines: list[str], warmup: list[str], rate: float, seconds: float,
+                work: Path, es) -> dict:
+    """After a warm-up, append at ``rate`` lines/s; record the write time and the
+    first-searchable time of every 5th event id."""
+    iso.live.write_text("\n".join(warmup) + "\n")
     job = iso.start_job(work)
     shipper = iso.start_shipper(work)
+    wait_searchable(es, iso.settings.index_stage2, len(warmup), timeout=300)
     written: dict[str, float] = {}
     seen: dict[str, float] = {}
     finished = threading.Event()
@@ -228,7 +238,9 @@ def main() -> int:
     p.add_argument("--latency-seconds", type=float, default=30)
     p.add_argument("--trigger", default="2 seconds", help="trigger of the throughput runs")
     p.add_argument("--latency-trigger", default="500 milliseconds", help="trigger of the latency run")
+    p.add_argument("--job-args", default="", help='extra streaming-job arguments, e.g. "--no-interest"')
     a = p.parse_args()
+    JOB_ARGS.extend(a.job_args.split())
 
     s = get_settings()
     source = s.data_dir / "tracks.csv"
@@ -236,8 +248,9 @@ def main() -> int:
         print(f"{source} is missing; generate it with: make data", file=sys.stderr)
         return 1
     with open(source) as f:
-        lines = [next(f).rstrip("\n") for _ in range(max(a.events, a.naive_events,
-                                                          int(a.offered_rate * a.latency_seconds)))]
+        lines = [next(f).rstrip("\n") for _ in range(WARMUP_EVENTS + max(
+            a.events, a.naive_events, int(a.offered_rate * a.latency_seconds)))]
+    warmup, lines = lines[:WARMUP_EVENTS], lines[WARMUP_EVENTS:]
     tag = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
     work = s.runtime_dir / "bench" / tag
     work.mkdir(parents=True, exist_ok=True)
@@ -251,15 +264,16 @@ def main() -> int:
                               env=runs["throughput"].env, capture_output=True, text=True)
     console.print(imported.stdout.strip().splitlines()[-1])
 
-    result = {"when": tag, "events": a.events, "cpus": os.cpu_count(),
+    result = {"when": tag, "events": a.events, "cpus": os.cpu_count(), "job_args": a.job_args,
               "trigger": a.trigger, "latency_trigger": a.latency_trigger, "bulk_size": s.bulk_size}
     try:
         console.print(f"[bold]throughput[/]: {a.events:,} events, full speed ...")
-        result["throughput"] = throughput_run(runs["throughput"], lines[:a.events], work, es)
+        result["throughput"] = throughput_run(runs["throughput"], lines[:a.events], warmup, work, es)
         console.print(f"[bold]latency[/]: {a.offered_rate:,.0f} events/s for {a.latency_seconds:.0f} s ...")
-        result["latency"] = latency_run(runs["latency"], lines, a.offered_rate, a.latency_seconds, work, es)
+        result["latency"] = latency_run(runs["latency"], lines, warmup, a.offered_rate, a.latency_seconds, work, es)
         console.print(f"[bold]naive[/]: {a.naive_events:,} events, one request per record ...")
-        result["naive"] = throughput_run(runs["naive"], lines[:a.naive_events], work, es, naive=True)
+        result["naive"] = throughput_run(runs["naive"], lines[:a.naive_events], warmup[:200], work, es,
+                                         naive=True)
     finally:
         for iso in runs.values():
             iso.cleanup(es)
@@ -284,8 +298,7 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"bench-{tag}.json").write_text(json.dumps(result, indent=1))
     chart(result, RESULTS / f"bench-{tag}.png")
-    console.print(f"wrote {RESULTS / f'bench-{tag}.json'} and .png")
-    shutil.rmtree(work, ignore_errors=True)
+    console.print(f"wrote {RESULTS / f'bench-{tag}.json'} and .png; process logs in {work}")
     return 0
 
 

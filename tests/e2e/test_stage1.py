@@ -108,7 +108,9 @@ def test_restarted_shipper_loses_and_repeats_nothing(stage, tmp_path):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if es.indices.exists(index=stage["index"]):
-                es.cluster.health(index=stage["index"], wait_for_status="yellow", timeout="30s")
+                # "yellow" is also reported while a new index's primary is still unassigned;
+                # green (the template has no replicas) means the shard is searchable
+                es.cluster.health(index=stage["index"], wait_for_status="green", timeout="30s")
                 if es.count(index=stage["index"])["count"] > 0:
                     break
             time.sleep(0.2)
