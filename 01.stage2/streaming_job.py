@@ -48,6 +48,14 @@ from common.sinks import ensure_index
 # At most this many Kafka records per micro-batch, so a job that was down for a
 # while catches up in bounded steps instead of one huge batch.
 MAX_OFFSETS_PER_TRIGGER = 50_000
+# The interest list is not latency-critical and its stateful step costs per key
+# and per batch, so it runs on a slower trigger than the enrichment: fewer,
+# bigger batches, and the enrichment keeps the CPU for the events.
+INTEREST_TRIGGER = "10 seconds"
+# Spark settings for this job: the two queries share the cores fairly (FAIR
+# scheduler, a pool each) and the stateful step is split into 8 small tasks, so
+# an enrichment task never waits long behind an interest-list task.
+SPARK_CONF = {"spark.scheduler.mode": "FAIR", "spark.sql.shuffle.partitions": "8"}
 
 
 @dataclass
@@ -61,6 +69,7 @@ class JobOptions:
     checkpoint_dir: Path | None = None
     quiet: bool = False               # no status lines (tests)
     max_offsets_per_trigger: int = MAX_OFFSETS_PER_TRIGGER
+    interest_trigger: str = INTEREST_TRIGGER
 
 
 def target_index(settings: Settings, opts: JobOptions) -> str:
@@ -132,6 +141,7 @@ class BatchStatus:
 def start_enrich_query(spark, settings: Settings, opts: JobOptions, status: BatchStatus):
     index, stage3, naive = target_index(settings, opts), opts.stage3, opts.naive
     catalog = spark.sparkContext.broadcast(load_catalog(settings))
+    es = es_client(settings)
 
     def enrich_batch(batch_df, batch_id):
         started = time.monotonic()
@@ -140,12 +150,16 @@ def start_enrich_query(spark, settings: Settings, opts: JobOptions, status: Batc
                  .mapPartitions(lambda records: [index_partition(
                      records, settings, catalog.value, index, stage3=stage3, naive=naive)])
                  .collect())
+        if any(p["records"] for p in parts):
+            # searchable now, not at the next periodic refresh (up to 1 s later)
+            es.indices.refresh(index=[index, settings.index_deadletter])
         status.add(batch_id, parts, time.monotonic() - started)
 
     drop_uncommitted_batch(checkpoint_root(settings, opts) / "enrich")
     writer = (kafka_stream(spark, settings, opts).writeStream.queryName("enrich")
               .foreachBatch(enrich_batch)
               .option("checkpointLocation", str(checkpoint_root(settings, opts) / "enrich")))
+    spark.sparkContext.setLocalProperty("spark.scheduler.pool", "enrich")
     return _trigger(writer, settings, opts).start()
 
 
@@ -168,13 +182,14 @@ def start_interest_query(spark, settings: Settings, opts: JobOptions):
     writer = (interest.writeStream.queryName("interest").outputMode("update")
               .foreachBatch(write_batch)
               .option("checkpointLocation", str(checkpoint_root(settings, opts) / "interest")))
-    return _trigger(writer, settings, opts).start()
+    spark.sparkContext.setLocalProperty("spark.scheduler.pool", "interest")
+    return _trigger(writer, settings, opts, opts.interest_trigger).start()
 
 
-def _trigger(writer, settings: Settings, opts: JobOptions):
+def _trigger(writer, settings: Settings, opts: JobOptions, interval: str | None = None):
     if opts.available_now:
         return writer.trigger(availableNow=True)
-    return writer.trigger(processingTime=settings.trigger_interval)
+    return writer.trigger(processingTime=interval or settings.trigger_interval)
 
 
 def prepare(settings: Settings, opts: JobOptions) -> None:
@@ -237,17 +252,19 @@ def main() -> int:
     p.add_argument("--checkpoint-dir", type=Path, help="default: .runtime/checkpoints/stage2-<topic>-<index>")
     p.add_argument("--max-offsets-per-trigger", type=int, default=MAX_OFFSETS_PER_TRIGGER,
                    help="at most this many Kafka records per micro-batch")
+    p.add_argument("--interest-trigger", default=INTEREST_TRIGGER, help="trigger of the interest-list query")
     p.add_argument("--fresh", action="store_true", help="delete the checkpoint first: re-read the topic from the start")
     args = p.parse_args()
     opts = JobOptions(max_events=args.max_events, duration=args.duration,
                       available_now=args.available_now, stage3=args.stage3, naive=args.naive,
                       interest=args.interest, checkpoint_dir=args.checkpoint_dir,
-                      max_offsets_per_trigger=args.max_offsets_per_trigger)
+                      max_offsets_per_trigger=args.max_offsets_per_trigger,
+                      interest_trigger=args.interest_trigger)
     if args.fresh:
         shutil.rmtree(checkpoint_root(s, opts), ignore_errors=True)
 
     from common.spark import get_spark
-    spark = get_spark("stage2-streaming", s)
+    spark = get_spark("stage2-streaming", s, extra_conf=SPARK_CONF)
     index = target_index(s, opts)
     print(f"reading Kafka topic {s.kafka_topic!r} -> index {index!r}, trigger {s.trigger_interval}, "
           f"checkpoint {checkpoint_root(s, opts)}", flush=True)

@@ -29,7 +29,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # the repo root, for common/
-sys.path.insert(0, str(Path(__file__).resolve().parent))          # this folder, for features.py
 
 from common.config import Settings, get_settings  # noqa: E402
 
@@ -259,7 +258,7 @@ def main(argv=None) -> int:
 
     from common.clients import redis_client
     from common.spark import get_spark
-    from features import QUIET, build_features, features_dir, write_outputs
+    from features import QUIET, build_features, features_dir, write_outputs   # 02.stage3/features.py
 
     settings = get_settings()
     spark = get_spark("stage3-train", settings, kafka=False, extra_conf=QUIET)

@@ -115,9 +115,12 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def searchable(es, index: str) -> int:
-    if not es.indices.exists(index=index):
+    from elasticsearch import ApiError
+
+    try:
+        return es.count(index=index)["count"]
+    except ApiError:            # not created yet, or its shard is still starting
         return 0
-    return es.count(index=index)["count"]
 
 
 def wait_searchable(es, index: str, n: int, timeout: float) -> float:
@@ -167,9 +170,10 @@ def latency_run(iso: Isolated, lines: list[str], warmup: list[str], rate: float,
         index = iso.settings.index_stage2
         while not finished.is_set() or len(seen) < len(written):
             pending = [i for i in list(written) if i not in seen][:1000]
-            if pending and es.indices.exists(index=index):
-                hits = es.search(index=index, query={"ids": {"values": pending}},
-                                 size=len(pending), source=False)["hits"]["hits"]
+            if pending:
+                hits = es.options(ignore_status=(404, 503)).search(
+                    index=index, query={"ids": {"values": pending}}, size=len(pending),
+                    source=False).get("hits", {}).get("hits", [])
                 now = time.monotonic()
                 for h in hits:
                     seen[h["_id"]] = now

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.stage3_data import crafted_features
+
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
 
@@ -21,7 +23,6 @@ def _load(name: str, path: str):
 
 
 train = _load("stage3_train", "02.stage3/train.py")
-crafted_features = _load("stage3_test_gate", "tests/unit/test_gate.py").crafted_features
 
 
 @pytest.fixture

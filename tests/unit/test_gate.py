@@ -5,8 +5,9 @@ import importlib.util
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
+
+from tests.stage3_data import crafted_features
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,22 +33,6 @@ train = _load("stage3_train", "02.stage3/train.py")
 def test_gate_rule(error, baseline, passed, why):
     ok, reason = train.gate({"error": error, "baseline_error": baseline}, 0.10)
     assert ok is passed and why in reason
-
-
-def crafted_features(spark, n: int, seed: int, rule: str):
-    """n customers with random profiles; label by ``rule``:
-    'night' (clicks iff night share > 0.3, learnable), 'day' (the opposite),
-    'rare' (5% random clicks, nothing to learn)."""
-    rng = np.random.default_rng(seed)
-    shares = rng.dirichlet([2, 2, 2, 2], n)
-    night = shares[:, 3]
-    label = {"night": night > 0.3, "day": night <= 0.3, "rare": rng.random(n) < 0.05}[rule]
-    rows = [(i + 1, *map(float, shares[i]), float(rng.random()), float(rng.random()), float(rng.integers(20, 400)),
-             ["Free", "Silver", "Gold"][i % 3], ["female", "male"][i % 2], "25-34", str(i % 4), float(label[i]))
-            for i in range(n)]
-    return spark.createDataFrame(rows, "customer_id INT, morning DOUBLE, afternoon DOUBLE, evening DOUBLE, "
-                                       "night DOUBLE, mobile DOUBLE, distinct_ratio DOUBLE, plays DOUBLE, "
-                                       "level STRING, gender STRING, age_band STRING, campaign STRING, label DOUBLE")
 
 
 @pytest.fixture(scope="module")
