@@ -43,6 +43,7 @@ def parse_args(argv=None):
     p.add_argument("--rate", type=float, help=f"events per second (default {s.replay_rate})")
     p.add_argument("--duration", type=float, help="generate for this many seconds, then finish")
     p.add_argument("--live-file", type=Path, default=s.live_file)
+    p.add_argument("--source", type=Path, default=s.data_dir / "tracks.csv", help="plays to replay")
     p.add_argument("--every", default="10m", help="live: retrain this often (default 10m)")
     p.add_argument("--webhook", help="deliver SMS by HTTP POST here instead of the outbox file")
     p.add_argument("--outbox", type=Path, help="outbox file (default .runtime/sms_outbox.jsonl)")

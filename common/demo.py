@@ -9,10 +9,10 @@ What it runs (``make demo`` has already done setup, data and services-up):
 1. history: the plays of data/tracks.csv, with their original timestamps, into
    the stage-1 index (skipped when it already holds them), so notebook 1 and
    Kibana have months to look at;
-2. stage 3 live (02.stage3/run_stage3.py): customers into Redis, one training
-   round (model + ad targets), then generator -> shipper -> Kafka -> streaming
-   job (enrich, interest list, targeting) -> Elasticsearch/Redis -> SMS sender,
-   with retraining every 10 minutes;
+2. stage 3 live (the parts of 02.stage3/run_stage3.py): customers into Redis,
+   one training round (model + ad targets), then generator -> shipper -> Kafka ->
+   streaming job (enrich, interest list, targeting) -> Elasticsearch/Redis ->
+   SMS sender, with retraining every 10 minutes;
 3. the dashboard (03.stage4/run_stage4.py) on http://127.0.0.1:3000.
 
 Ctrl-C (or --duration) stops every part; each prints its summary.
@@ -20,10 +20,12 @@ Ctrl-C (or --duration) stops every part; each prints its summary.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 from common.config import REPO_ROOT, get_settings
 from common.runner import Child, StageRunner
@@ -39,6 +41,14 @@ def _indexed(index: str) -> int:
         return Elasticsearch(**get_settings().es_client_kwargs()).count(index=index)["count"]
     except NotFoundError:
         return 0
+
+
+def _load(path: str):
+    """A stage script as a module (stage folders start with a digit, so no import)."""
+    spec = importlib.util.spec_from_file_location(Path(path).stem, REPO_ROOT / path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def load_history(limit: int | None) -> int:
@@ -78,14 +88,24 @@ def main(argv: list[str] | None = None) -> int:
     code = load_history(args.history)
     if code != 0:
         return code
+    # customers into Redis and one training round (model + targets) before the
+    # clock of --duration starts: a round on the full history takes about a minute
+    for step in (["01.stage2/import_customers.py"], ["02.stage3/train.py"]):
+        code = subprocess.run([PY, *step], cwd=REPO_ROOT).returncode
+        if code != 0:
+            return code
     url = f"http://{s.bind_host}:{s.dashboard_port}"
     print(f"==> live pipeline (stage 3 on) and the dashboard: {url}\n"
           "    look at: plays per minute and mobile share moving, the US map, top tracks,\n"
           "    and SMS offers appearing in the feed once targeted customers play\n", flush=True)
-    runner = StageRunner([
-        Child("pipeline", [PY, "02.stage3/run_stage3.py", "--rate", str(args.rate)]),
+    stage3 = _load("02.stage3/run_stage3.py")
+    stage3_args = stage3.parse_args(["--rate", str(args.rate)])
+    children = stage3._stage2().stage2_children(stage3_args, stage3=True) + [
+        Child("sms", [PY, "02.stage3/sms_sender.py"]),
+        Child("retrain", [PY, "02.stage3/train.py", "--every", "10m", "--skip-first"]),
         Child("dashboard", [PY, "03.stage4/run_stage4.py"]),
-    ], grace=40)
+    ]
+    runner = StageRunner(children, grace=40)
     timer = None
     if args.duration:
         timer = threading.Timer(args.duration, runner.request_stop)
