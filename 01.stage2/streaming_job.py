@@ -9,7 +9,7 @@ Two streaming queries read the Kafka topic (settings.kafka_topic):
             documents into settings.index_stage2 with event_id as _id, dead-letter
             malformed lines (with reason) into settings.index_deadletter.
   interest  the interest list (common.interest): per (customer, track) state in
-            Spark's applyInPandasWithState, event-time watermark of
+            Spark's applyInPandasWithState (state per bucket of customers), watermark of
             settings.interest_lateness_minutes; new or denser windows go to the Redis
             set interest:{customer_id} and to settings.index_interest.
 
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import shutil
 import signal
 import sys
@@ -40,8 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # for `common`
 from common.clients import ensure_topic, es_client, redis_client
 from common.config import Settings, get_settings
 from common.enrich import catalog_from_rows, index_partition
-from common.interest import (INTEREST_OUTPUT_DDL, INTEREST_STATE_DDL, plays_from_kafka,
-                             update_interest_list, write_interest_partition)
+from common.interest import (INTEREST_BUCKETS, INTEREST_OUTPUT_DDL, INTEREST_STATE_DDL,
+                             plays_from_kafka, update_interest_list, write_interest_partition)
 from common.schema import DEADLETTER_FIELDS, INTEREST_FIELDS, STAGE2_DOC_FIELDS, STAGE3_DOC_FIELDS
 from common.sinks import ensure_index
 
@@ -55,7 +56,8 @@ INTEREST_TRIGGER = "10 seconds"
 # Spark settings for this job: the two queries share the cores fairly (FAIR
 # scheduler, a pool each) and the stateful step is split into 8 small tasks, so
 # an enrichment task never waits long behind an interest-list task.
-SPARK_CONF = {"spark.scheduler.mode": "FAIR", "spark.sql.shuffle.partitions": "8"}
+SPARK_CONF = {"spark.scheduler.mode": "FAIR", "spark.sql.shuffle.partitions": "8",
+              "spark.ui.showConsoleProgress": "false"}   # our status line instead of Spark's bars
 
 
 @dataclass
@@ -164,12 +166,15 @@ def start_enrich_query(spark, settings: Settings, opts: JobOptions, status: Batc
 
 
 def start_interest_query(spark, settings: Settings, opts: JobOptions):
+    from pyspark.sql import functions as F
+
     plays = (kafka_stream(spark, settings, opts).select("value")
              .mapInPandas(plays_from_kafka, "customer_id INT, track_id INT, played_at TIMESTAMP")
              # Plays older than (latest event time seen - lateness) are dropped as too late.
-             .withWatermark("played_at", f"{settings.interest_lateness_minutes} minutes"))
+             .withWatermark("played_at", f"{settings.interest_lateness_minutes} minutes")
+             .withColumn("bucket", F.col("customer_id") % INTEREST_BUCKETS))
     min_plays, window_ms = settings.interest_min_plays, settings.interest_window_minutes * 60_000
-    interest = (plays.groupBy("customer_id", "track_id")
+    interest = (plays.groupBy("bucket")
                 .applyInPandasWithState(
                     lambda key, frames, state: update_interest_list(key, frames, state, min_plays, window_ms),
                     outputStructType=INTEREST_OUTPUT_DDL, stateStructType=INTEREST_STATE_DDL,
@@ -264,6 +269,8 @@ def main() -> int:
         shutil.rmtree(checkpoint_root(s, opts), ignore_errors=True)
 
     from common.spark import get_spark
+    # pyspark 4.1's own pandas code warns about a pandas deprecation in every worker
+    os.environ.setdefault("PYTHONWARNINGS", "ignore::FutureWarning")
     spark = get_spark("stage2-streaming", s, extra_conf=SPARK_CONF)
     index = target_index(s, opts)
     print(f"reading Kafka topic {s.kafka_topic!r} -> index {index!r}, trigger {s.trigger_interval}, "

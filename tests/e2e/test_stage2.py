@@ -58,9 +58,8 @@ def isolated(engines, unique, tmp_path):
     admin.close()
     for ck in s.checkpoint_dir.glob(f"stage2-t_{unique}-*"):
         shutil.rmtree(ck, ignore_errors=True)
-    for offsets in (s.runtime_dir / "offsets").glob("*"):
-        if str(tmp_path.name) in offsets.name:
-            offsets.unlink()
+    for offsets in (s.runtime_dir / "offsets").glob(f"shipper-kafka-t_{unique}-*"):
+        offsets.unlink()
 
 
 def docs_of(s: Settings, index: str) -> pd.DataFrame:

@@ -66,3 +66,56 @@ def test_better_prefers_more_plays_then_earlier_start():
     assert not better(InterestWindow(150, 250, 3), a)
     assert not better(a, a)
     assert better(a, None) and not better(None, a)
+
+
+class FakeGroupState:
+    """The part of Spark's GroupState that update_interest_list uses."""
+
+    def __init__(self):
+        self.value, self.watermark, self.hasTimedOut, self.timeout = None, 0, False, None
+
+    exists = property(lambda self: self.value is not None)
+    get = property(lambda self: self.value)
+
+    def getCurrentWatermarkMs(self):
+        return self.watermark
+
+    def update(self, value):
+        self.value = value
+
+    def setTimeoutTimestamp(self, ms):
+        self.timeout = ms
+
+    def remove(self):
+        self.value = None
+
+
+BASE = 28_000_000   # minutes since 1970, so minute 0 of the test is in 2023
+
+
+def batch(state, *plays):
+    """Feed (customer, track, minute) plays; returns the emitted rows as tuples (minutes)."""
+    import pandas as pd
+
+    from common.interest import update_interest_list
+
+    frame = pd.DataFrame({"customer_id": [p[0] for p in plays], "track_id": [p[1] for p in plays],
+                          "played_at": pd.to_datetime([(BASE + p[2]) * 60_000 for p in plays], unit="ms")})
+    out = list(update_interest_list((0,), iter([frame]), state, 3, 30 * 60_000))
+    rows = out[0].itertuples(index=False) if out else []
+    return [(r.customer_id, r.track_id, r.first_play.value // 60_000_000_000 - BASE,
+             r.last_play.value // 60_000_000_000 - BASE, r.plays) for r in rows]
+
+
+def test_state_function_emits_only_new_or_denser_windows_and_drops_late_plays():
+    state = FakeGroupState()
+    assert batch(state, (1, 10, 0), (1, 10, 10), (2, 10, 0)) == []
+    assert batch(state, (1, 10, 30), (2, 10, 5)) == [(1, 10, 0, 30, 3)]
+    assert batch(state, (1, 10, 20)) == [(1, 10, 0, 30, 4)]          # denser: updated
+    assert batch(state, (1, 10, 29)) == [(1, 10, 0, 30, 5)]
+    state.watermark = (BASE + 40) * 60_000                                       # now plays <= 40 are late
+    assert batch(state, (2, 10, 39), (2, 10, 41)) == []                 # 39 dropped; 5, 41 too far apart
+    assert state.timeout == (BASE + 41 + 30) * 60_000
+    state.watermark, state.hasTimedOut = (BASE + 72) * 60_000, True              # timeout: recent plays forgotten
+    assert batch(state) == []
+    assert state.value[0] == [] and list(state.value[3]) == [1]         # only the emitted window is kept

@@ -1,0 +1,111 @@
+"""notebooks/02_stage2.ipynb runs top to bottom against indices this test loads,
+and its answers match pandas on the CSVs.
+
+The enriched index is loaded with the stage-2 enrichment functions (the
+streaming job itself is tested in test_stage2.py); the oracle joins the CSVs
+with pandas on its own.
+"""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import nbformat
+import pandas as pd
+import pytest
+from elasticsearch import helpers
+from nbclient import NotebookClient
+
+from common.clients import es_client
+from common.config import REPO_ROOT, Settings
+from common.customers import age_band, ages_of, parse_customer
+from common.enrich import catalog_from_rows, enrich_event
+from common.events import parse_event
+from common.interest import densest_window
+from common.schema import EVENT_COLUMNS, INTEREST_FIELDS, LEVELS, STAGE2_DOC_FIELDS
+from common.sinks import ensure_index
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+SAMPLE = REPO_ROOT / "data" / "sample"
+
+
+def load_indices(s: Settings, lines: list[str]) -> None:
+    spec_path = REPO_ROOT / "01.stage2" / "import_customers.py"
+    import importlib.util
+    import sys
+    spec = importlib.util.spec_from_file_location("import_customers", spec_path)
+    importer = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = importer
+    spec.loader.exec_module(importer)
+
+    hashes = {}
+    for _, row in importer.read_rows(SAMPLE / "cust.csv"):
+        customer, _ = parse_customer(row)
+        hashes[customer.cust_id] = importer.customer_hash(customer)
+    catalog = catalog_from_rows(pd.read_csv(SAMPLE / "music.csv").to_dict("records"))
+    docs = [enrich_event(e, hashes.get(e["customer_id"]), catalog.get(e["track_id"]))
+            for e in map(parse_event, lines)]
+    plays = pd.DataFrame(docs)
+    interest = []
+    for (cust, track), group in plays.groupby(["customer_id", "track_id"]):
+        found = densest_window(list(pd.to_datetime(group["datetime"])), 3, timedelta(minutes=30))
+        if found:
+            interest.append({"customer_id": int(cust), "track_id": int(track), "plays": found.plays,
+                             "first_play": str(found.first_play), "last_play": str(found.last_play)})
+    es = es_client(s)
+    ensure_index(es, s.index_stage2, STAGE2_DOC_FIELDS)
+    ensure_index(es, s.index_interest, INTEREST_FIELDS)
+    helpers.bulk(es, ({"_index": s.index_stage2, "_id": str(d["event_id"]), "_source": d} for d in docs))
+    helpers.bulk(es, ({"_index": s.index_interest, "_id": f"{d['customer_id']}-{d['track_id']}",
+                       "_source": d} for d in interest))
+
+
+def test_notebook_answers_match_the_oracle(engines, unique, tmp_path, monkeypatch):
+    env = {"INDEX_STAGE2": f"t_{unique}_enriched", "INDEX_INTEREST": f"t_{unique}_interest",
+           "STAGE2_NOTEBOOK_RESULTS": str(tmp_path / "answers.json")}
+    s = Settings(index_stage2=env["INDEX_STAGE2"], index_interest=env["INDEX_INTEREST"])
+    lines = (SAMPLE / "tracks.csv").read_text().splitlines()[:3000]
+    lines += ["999001,987654,1,2026-09-01 10:00:00,1,10001"]          # an unknown customer
+    es = es_client(s)
+    try:
+        load_indices(s, lines)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)        # the kernel inherits the environment
+        nb = nbformat.read(REPO_ROOT / "notebooks" / "02_stage2.ipynb", as_version=4)
+        NotebookClient(nb, kernel_name="python3", timeout=180,
+                       resources={"metadata": {"path": str(REPO_ROOT / "notebooks")}}).execute()
+        answers = json.loads((tmp_path / "answers.json").read_text())
+    finally:
+        for name in (s.index_stage2, s.index_interest):
+            es.options(ignore_status=404).indices.delete(index=name)
+            es.options(ignore_status=404).indices.delete_index_template(name=name)
+
+    # the oracle: the CSVs joined with pandas
+    events = pd.DataFrame([line.split(",") for line in lines], columns=EVENT_COLUMNS)
+    events["customer_id"] = events["customer_id"].astype(int)
+    events["track_id"] = events["track_id"].astype(int)
+    cust = pd.read_csv(SAMPLE / "cust.csv")
+    cust["gender"] = cust["Gender"].map({0: "female", 1: "male"})
+    cust["level"] = cust["Level"].map(LEVELS)
+    cust["age_band"] = [age_band(a) for a in ages_of(cust["CustID"])]
+    music = pd.read_csv(SAMPLE / "music.csv")
+    df = (events.merge(cust, left_on="customer_id", right_on="CustID", how="left")
+          .merge(music, left_on="track_id", right_on="TrackId", how="left"))
+
+    assert answers["total"] == len(lines)
+    assert answers["known"] == {"known": int(df["CustID"].notna().sum()), "unknown": 1}
+    assert answers["gender"] == df["gender"].value_counts().to_dict()
+    assert answers["age_band"] == df["age_band"].value_counts().to_dict()
+    assert answers["level"] == df["level"].value_counts().to_dict()
+    artist_plays = df["Artist"].value_counts()
+    assert [a["plays"] for a in answers["top_artists"]] == list(artist_plays.iloc[:10])
+    assert all(artist_plays[a["artist"]] == a["plays"] for a in answers["top_artists"])
+
+    # interest: a rolling count per (customer, track), independent of common.interest
+    expected = set()
+    for (c, t), g in df.assign(dt=pd.to_datetime(df["datetime"])).groupby(["customer_id", "track_id"]):
+        counts = pd.Series(1, index=g["dt"].sort_values().values).rolling("30min", closed="both").sum()
+        if counts.max() >= 3:
+            expected.add((c, t, int(counts.max())))
+    assert {(d["customer_id"], d["track_id"], d["plays"]) for d in answers["interest"]} == expected
+    assert len(expected) > 0

@@ -1,0 +1,33 @@
+"""streaming_job.drop_uncommitted_batch: a crash mid-batch leaves offsets/N without
+commits/N; the job forgets that plan (Spark 4.1.1 cannot replay it, SPARK-55271)."""
+import importlib.util
+import sys
+
+from common.config import REPO_ROOT
+
+spec = importlib.util.spec_from_file_location("streaming_job", REPO_ROOT / "01.stage2" / "streaming_job.py")
+job = importlib.util.module_from_spec(spec)
+sys.modules[spec.name] = job   # dataclasses look their module up there
+spec.loader.exec_module(job)
+
+
+def make_checkpoint(root, offsets, commits):
+    for name, batches in (("offsets", offsets), ("commits", commits)):
+        (root / name).mkdir(parents=True)
+        for n in batches:
+            (root / name / str(n)).write_text("v1")
+            (root / name / f".{n}.crc").write_text("crc")
+
+
+def test_uncommitted_last_batch_is_forgotten(tmp_path):
+    make_checkpoint(tmp_path, offsets=[0, 1, 2], commits=[0, 1])
+    assert job.drop_uncommitted_batch(tmp_path) == [2]
+    assert sorted(p.name for p in (tmp_path / "offsets").iterdir()) == [".0.crc", ".1.crc", "0", "1"]
+    assert sorted(p.name for p in (tmp_path / "commits").iterdir()) == [".0.crc", ".1.crc", "0", "1"]
+
+
+def test_clean_or_missing_checkpoint_is_left_alone(tmp_path):
+    make_checkpoint(tmp_path / "clean", offsets=[0, 1], commits=[0, 1])
+    assert job.drop_uncommitted_batch(tmp_path / "clean") == []
+    assert len(list((tmp_path / "clean" / "offsets").iterdir())) == 4
+    assert job.drop_uncommitted_batch(tmp_path / "never-started") == []
