@@ -133,16 +133,23 @@ def wait_searchable(es, index: str, n: int, timeout: float) -> float:
     raise TimeoutError(f"{index} has {searchable(es, index)} of {n} documents after {timeout:.0f} s")
 
 
+def warm_up(iso: Isolated, warmup: list[str], job: subprocess.Popen, work: Path, es) -> None:
+    """Spark starts its Python workers, loads the zip table ... on the first data:
+    wait until both queries have handled the warm-up events before measuring."""
+    wait_searchable(es, iso.settings.index_stage2, len(warmup), timeout=300)
+    if "--no-interest" not in JOB_ARGS:
+        wait_for_line(work / f"{iso.run}-job.log", "interest batch", job)
+
+
 def throughput_run(iso: Isolated, lines: list[str], warmup: list[str], work: Path, es,
                    naive: bool = False) -> dict:
-    """Warm the job up with ``warmup`` (Spark starts its Python workers on the first
-    data), then append ``lines`` at once and time until all are searchable."""
+    """After the warm-up, append ``lines`` at once and time until all are searchable."""
     index = iso.settings.index_stage2
     iso.live.write_text("\n".join(warmup) + "\n")
     job = iso.start_job(work, naive)
     shipper = iso.start_shipper(work)
     try:
-        wait_searchable(es, index, len(warmup), timeout=300)
+        warm_up(iso, warmup, job, work, es)
         started = time.monotonic()
         with open(iso.live, "a") as out:
             out.write("\n".join(lines) + "\n")
@@ -161,7 +168,7 @@ def latency_run(iso: Isolated, lines: list[str], warmup: list[str], rate: float,
     iso.live.write_text("\n".join(warmup) + "\n")
     job = iso.start_job(work)
     shipper = iso.start_shipper(work)
-    wait_searchable(es, iso.settings.index_stage2, len(warmup), timeout=300)
+    warm_up(iso, warmup, job, work, es)
     written: dict[str, float] = {}
     seen: dict[str, float] = {}
     finished = threading.Event()
