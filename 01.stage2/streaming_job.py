@@ -8,8 +8,8 @@ Two streaming queries read the Kafka topic (settings.kafka_topic):
             trip, add the track from data/music.csv (a broadcast dict), bulk-index the
             documents into settings.index_stage2 with event_id as _id, dead-letter
             malformed lines (with reason) into settings.index_deadletter.
-  interest  the interest list (common.interest): per (customer, track) state in
-            Spark's applyInPandasWithState (state per bucket of customers), watermark of
+  interest  the interest list (common.interest): Spark's applyInPandasWithState
+            keeps the recent plays per (customer, track), event-time watermark of
             settings.interest_lateness_minutes; new or denser windows go to the Redis
             set interest:{customer_id} and to settings.index_interest.
 
@@ -97,10 +97,22 @@ def drop_uncommitted_batch(checkpoint: Path) -> list[int]:
     offsets, commits = checkpoint / "offsets", checkpoint / "commits"
     planned = {int(f.name) for f in offsets.glob("*") if f.name.isdigit()}
     done = {int(f.name) for f in commits.glob("*") if f.name.isdigit()}
+    if planned and not done:
+        # Not even batch 0 finished: start afresh (a stateful query refuses to
+        # plan batch 0 again over the state files the crashed attempt left).
+        shutil.rmtree(checkpoint)
+        return sorted(planned)
     for batch in sorted(planned - done):
         (offsets / str(batch)).unlink()
         (offsets / f".{batch}.crc").unlink(missing_ok=True)
     return sorted(planned - done)
+
+
+def forget_uncommitted(checkpoint: Path, opts: JobOptions) -> None:
+    dropped = drop_uncommitted_batch(checkpoint)
+    if dropped and not opts.quiet:
+        print(f"{checkpoint.name}: batch {dropped[-1]} was started but never committed (a crash?); "
+              "it is planned again from the last commit", flush=True)
 
 
 def load_catalog(settings: Settings) -> dict[int, dict]:
@@ -158,7 +170,7 @@ def start_enrich_query(spark, settings: Settings, opts: JobOptions, status: Batc
             es.indices.refresh(index=[index, settings.index_deadletter])
         status.add(batch_id, parts, time.monotonic() - started)
 
-    drop_uncommitted_batch(checkpoint_root(settings, opts) / "enrich")
+    forget_uncommitted(checkpoint_root(settings, opts) / "enrich", opts)
     writer = (kafka_stream(spark, settings, opts).writeStream.queryName("enrich")
               .foreachBatch(enrich_batch)
               .option("checkpointLocation", str(checkpoint_root(settings, opts) / "enrich")))
@@ -188,7 +200,7 @@ def start_interest_query(spark, settings: Settings, opts: JobOptions):
             print(f"interest batch {batch_id:>5}: {updates} new or denser interest windows "
                   f"in {time.monotonic() - started:5.2f} s", flush=True)
 
-    drop_uncommitted_batch(checkpoint_root(settings, opts) / "interest")
+    forget_uncommitted(checkpoint_root(settings, opts) / "interest", opts)
     writer = (interest.writeStream.queryName("interest").outputMode("update")
               .foreachBatch(write_batch)
               .option("checkpointLocation", str(checkpoint_root(settings, opts) / "interest")))

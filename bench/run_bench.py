@@ -286,12 +286,12 @@ def main() -> int:
         result["naive"] = throughput_run(runs["naive"], lines[:a.naive_events], warmup[:200], work, es,
                                          naive=True)
     finally:
-        for iso in runs.values():
-            iso.cleanup(es)
         r = redis_client(s)
         keys = list(r.scan_iter(f"bench_{tag}:*"))
         for i in range(0, len(keys), 1000):
             r.delete(*keys[i:i + 1000])
+        for iso in runs.values():
+            iso.cleanup(es)
     result["ratio"] = result["throughput"]["events_per_s"] / result["naive"]["events_per_s"]
 
     table = Table(title="Stage 2 benchmark (shipper -> Kafka -> Spark -> Elasticsearch)")

@@ -148,7 +148,7 @@ def update_interest_list(key, frames, state, min_plays: int, window_ms: int):
 
 # --- I/O: write one partition of interest updates, on a Spark executor ----------
 def interest_doc(row) -> dict:
-    """An output row of update_interest_list -> an ``ba_interest`` document."""
+    """An output row of update_interest_list -> a ``ba_interest`` document."""
     from datetime import timezone
 
     # Spark hands Python naive datetimes in the machine's local zone; event times are UTC.

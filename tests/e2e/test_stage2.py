@@ -5,7 +5,8 @@
   customer and track fields of an oracle joined independently with pandas from
   the CSVs; unknown customers flagged; malformed lines dead-lettered.
 * restart: the streaming job is killed (SIGKILL) mid-stream and started again;
-  the index then holds exactly the events produced.
+  the index then holds exactly the events produced, and the interest list
+  (stateful) equals the pandas oracle.
 
 Everything is isolated by name (topic, indices, Redis prefixes, live file,
 checkpoint) through environment variables, and removed afterwards.
@@ -26,6 +27,7 @@ from common.config import REPO_ROOT, Settings
 from common.customers import age_band, ages_of
 from common.events import Rejected, parse_event
 from common.schema import EVENT_COLUMNS, LEVELS
+from tests.integration.test_streaming_job import pandas_interest_oracle
 
 pytestmark = pytest.mark.e2e
 
@@ -134,13 +136,18 @@ def test_killed_job_restarts_without_loss_or_duplicates(isolated, tmp_path):
     from common.sinks import KafkaEventProducer
 
     s, env = isolated
+    # 500 records per batch are ~7 hours of the sample's event time, and the two Kafka
+    # partitions drift apart by more than the default 10 minutes of lateness; with a
+    # day of lateness no play is late, so the oracle (which drops none) applies.
+    env = {**env, "INTEREST_LATENESS_MINUTES": "1440"}
     lines = (SAMPLE / "tracks.csv").read_bytes().splitlines()[:6000]
     ensure_topic(s.kafka_topic, settings=s)
     with KafkaEventProducer(s) as producer:
         for line in lines:
             producer.send(line, key=customer_key(line))
 
-    job = [sys.executable, "01.stage2/streaming_job.py", "--no-interest", "--max-offsets-per-trigger", "500"]
+    job = [sys.executable, "01.stage2/streaming_job.py", "--max-offsets-per-trigger", "500",
+           "--interest-trigger", "1 second"]
     first = subprocess.Popen(job, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, start_new_session=True)
     es = es_client(s)
@@ -165,3 +172,10 @@ def test_killed_job_restarts_without_loss_or_duplicates(isolated, tmp_path):
     produced = sorted(int(line.split(b",")[0]) for line in lines)
     assert len(docs) == len(lines)
     assert sorted(docs["event_id"]) == produced
+    # the interest list's state survived the crash too: same result as a pandas oracle
+    events = pd.read_csv(SAMPLE / "tracks.csv", header=None, nrows=len(lines), names=EVENT_COLUMNS,
+                         parse_dates=["datetime"])
+    expected = pandas_interest_oracle(events, s.interest_min_plays, f"{s.interest_window_minutes}min")
+    interest = docs_of(s, s.index_interest)
+    assert len(expected) > 10
+    assert {r["_id"]: (r["first_play"], r["last_play"], r["plays"]) for r in interest.to_dict("records")} == expected

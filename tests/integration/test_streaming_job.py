@@ -7,10 +7,9 @@ same checkpoint is a restart.
 """
 from __future__ import annotations
 
-import csv
 import importlib.util
-import sys
 import shutil
+import sys
 from datetime import datetime, timedelta
 
 import pandas as pd

@@ -31,3 +31,10 @@ def test_clean_or_missing_checkpoint_is_left_alone(tmp_path):
     assert job.drop_uncommitted_batch(tmp_path / "clean") == []
     assert len(list((tmp_path / "clean" / "offsets").iterdir())) == 4
     assert job.drop_uncommitted_batch(tmp_path / "never-started") == []
+
+
+def test_crash_before_the_first_commit_starts_afresh(tmp_path):
+    make_checkpoint(tmp_path / "ck", offsets=[0], commits=[])
+    (tmp_path / "ck" / "state").mkdir()
+    assert job.drop_uncommitted_batch(tmp_path / "ck") == [0]
+    assert not (tmp_path / "ck").exists()
