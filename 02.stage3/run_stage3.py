@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -24,16 +23,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # for `common`
 
 from common.config import REPO_ROOT, get_settings  # noqa: E402
 from common.runner import Child, StageRunner  # noqa: E402
+from common.scripts import load_script  # noqa: E402
 
 PY = sys.executable
 
 
 def _stage2():
-    """01.stage2/run_stage2.py as a module (its folder name starts with a digit)."""
-    spec = importlib.util.spec_from_file_location("run_stage2", REPO_ROOT / "01.stage2" / "run_stage2.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """01.stage2/run_stage2.py, whose children (generator, shipper, job) stage 3 reuses."""
+    return load_script("01.stage2/run_stage2.py")
 
 
 def parse_args(argv=None):

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from common.customers import AGE_BANDS, age_band, ages_of
+from common.customers import age_band, ages_of
 from common.features_rules import TIME_OF_DAY, listening_profile, time_of_day_index
 from common.geo import zip_table
 from common.schema import (CLICK_COLUMNS, CUSTOMER_COLUMNS, EVENT_COLUMNS, LEVELS,

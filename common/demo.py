@@ -20,15 +20,14 @@ Ctrl-C (or --duration) stops every part; each prints its summary.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 from common.config import REPO_ROOT, get_settings
 from common.runner import Child, StageRunner
+from common.scripts import load_script
 
 PY = sys.executable
 DEMO_RATE = 20.0   # events/s: fast enough that the charts move, slow enough to read the feed
@@ -41,14 +40,6 @@ def _indexed(index: str) -> int:
         return Elasticsearch(**get_settings().es_client_kwargs()).count(index=index)["count"]
     except NotFoundError:
         return 0
-
-
-def _load(path: str):
-    """A stage script as a module (stage folders start with a digit, so no import)."""
-    spec = importlib.util.spec_from_file_location(Path(path).stem, REPO_ROOT / path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def load_history(limit: int | None) -> int:
@@ -98,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"==> live pipeline (stage 3 on) and the dashboard: {url}\n"
           "    look at: plays per minute and mobile share moving, the US map, top tracks,\n"
           "    and SMS offers appearing in the feed once targeted customers play\n", flush=True)
-    stage3 = _load("02.stage3/run_stage3.py")
+    stage3 = load_script("02.stage3/run_stage3.py")
     stage3_args = stage3.parse_args(["--rate", str(args.rate)])
     children = stage3._stage2().stage2_children(stage3_args, stage3=True) + [
         Child("sms", [PY, "02.stage3/sms_sender.py"]),

@@ -10,7 +10,6 @@ from __future__ import annotations
 import platform
 import shutil
 import socket
-import subprocess
 import sys
 import urllib.request
 

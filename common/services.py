@@ -158,18 +158,29 @@ def _mvn(profile: str | None, goal: list[str], what: str) -> None:
                            "make services-up")
 
 
+# which versions each set of jars depends on: a change to any other line of
+# versions.env must not trigger a new download
+JAR_VERSION_KEYS = {"kafka": ("KAFKA_VERSION", "SCALA_BINARY", "LOG4J_VERSION"),
+                    "spark": ("SPARK_VERSION", "SCALA_BINARY")}
+
+
 def _fetch_jars(settings: Settings, name: str, profile: str, what: str) -> Path:
     target = settings.downloads_dir / "jars" / name
     stamp = target / ".fetched"
-    wanted = f"{profile}:{versions()}"
+    v = versions()
+    wanted = " ".join(f"{k}={v[k]}" for k in JAR_VERSION_KEYS[name])
     if stamp.exists() and stamp.read_text() == wanted:
         return target
     _say(f"  fetching {what} from Maven Central (once) ...")
-    shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
+    # download next to the target, then swap: a running engine never sees a half-filled folder
+    staging = target.with_name(name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
     _mvn(profile, ["dependency:copy-dependencies", "-DincludeScope=runtime",
-                   f"-DoutputDirectory={target}"], what)
-    stamp.write_text(wanted)
+                   f"-DoutputDirectory={staging}"], what)
+    (staging / ".fetched").write_text(wanted)
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
     return target
 
 

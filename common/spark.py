@@ -60,8 +60,13 @@ def get_spark(app_name: str, settings: Settings | None = None, kafka: bool = Tru
                 "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider")
         .config("spark.local.dir", str(s.runtime_dir / "spark-tmp"))
     )
-    if kafka:
+    # The connector jars go on every session, not only Kafka ones: getOrCreate()
+    # hands back an existing session unchanged, and jars cannot be added later.
+    try:
         builder = builder.config("spark.jars", ",".join(str(j) for j in connector_jars(s)))
+    except RuntimeError:
+        if kafka:
+            raise
     for k, v in (extra_conf or {}).items():
         builder = builder.config(k, v)
     spark = builder.getOrCreate()

@@ -13,7 +13,6 @@ Every name (topic, indices, Redis keys, checkpoint, outbox) is unique to the tes
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -22,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+from common.scripts import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
@@ -42,13 +42,6 @@ WAVE1 = [(1, 1, 10, "2026-01-05 08:00:00"), (2, 1, 11, "2026-01-05 08:04:00"), (
          (7, 5, 11, "2026-01-05 14:00:00"), (8, 2, 10, "2026-01-05 23:59:59")]
 WAVE2 = [(9, 1, 10, "2026-01-05 22:00:00"), (10, 2, 11, "2026-01-05 23:00:00"), (11, 1, 11, "2026-01-06 00:00:00"),
          (12, 1, 12, "2026-01-06 07:00:00"), (13, 3, 11, "2026-01-06 08:00:00"), (14, 4, 12, "2026-01-06 09:00:00")]
-
-
-def _load(name: str, path: str):
-    spec = importlib.util.spec_from_file_location(name, REPO / path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
@@ -112,7 +105,7 @@ def test_targets_get_one_sms_per_day_and_documents_are_flagged(stage3):
     s, env, tmp = stage3
     r, es = redis_client(s), es_client(s)
     subprocess.run([sys.executable, "01.stage2/import_customers.py"], cwd=REPO, env=env, check=True)
-    train = _load("stage3_train_e2e", "02.stage3/train.py")
+    train = load_script("02.stage3/train.py", "stage3_train_e2e")
     train.publish_targets(r, s, "v0001", TARGETS)
 
     ensure_topic(s.kafka_topic, settings=s)
@@ -168,8 +161,8 @@ def test_model_on_the_generated_data_passes_within_two_points_of_the_ceiling(tmp
     if not (data / "tracks.csv").exists() or not (data / "ground_truth.json").exists():
         subprocess.run([sys.executable, "-m", "common.datagen"], cwd=REPO, check=True)
     s = Settings(runtime_dir=tmp_path)
-    features_mod = _load("stage3_features_e2e", "02.stage3/features.py")
-    train = _load("stage3_train_e2e", "02.stage3/train.py")
+    features_mod = load_script("02.stage3/features.py", "stage3_features_e2e")
+    train = load_script("02.stage3/train.py", "stage3_train_e2e")
     spark = get_spark("test-stage3-generated", s, kafka=False)
     try:
         feats, labelled, window = features_mod.build_features(spark, s)

@@ -7,7 +7,6 @@
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -19,19 +18,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from common.scripts import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
 
 
-def _load(name: str, path: str):
-    spec = importlib.util.spec_from_file_location(name, REPO / path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sms = _load("stage3_sms_sender", "02.stage3/sms_sender.py")
+sms = load_script("02.stage3/sms_sender.py", "stage3_sms_sender")
 
 
 class FlakyWebhook:

@@ -3,26 +3,17 @@ a failing one leaves the current model and the targets untouched, and the swap
 never shows an empty target set."""
 from __future__ import annotations
 
-import importlib.util
 import threading
-from pathlib import Path
 
 import pytest
 
 from tests.stage3_data import crafted_features
+from common.scripts import load_script
 
-REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
 
 
-def _load(name: str, path: str):
-    spec = importlib.util.spec_from_file_location(name, REPO / path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-train = _load("stage3_train", "02.stage3/train.py")
+train = load_script("02.stage3/train.py", "stage3_train")
 
 
 @pytest.fixture

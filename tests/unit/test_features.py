@@ -4,23 +4,13 @@ puts plays on every time-of-day boundary (04:59, 05:00, 11:59, 12:00, 16:59,
 17:00, 21:59, 22:00) and counts every play, not only the last one."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 
 import pandas as pd
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _load(name: str, path: str):
-    spec = importlib.util.spec_from_file_location(name, REPO / path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from common.scripts import load_script
 
 
-stage3_features = _load("stage3_features", "02.stage3/features.py")
+stage3_features = load_script("02.stage3/features.py", "stage3_features")
 
 # customer, track, datetime, ismobile
 PLAYS = [

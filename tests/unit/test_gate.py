@@ -1,25 +1,15 @@
 """The model gate: a pure rule, then real Spark training on crafted data (no engines)."""
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
 from tests.stage3_data import crafted_features
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _load(name: str, path: str):
-    spec = importlib.util.spec_from_file_location(name, REPO / path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from common.scripts import load_script
 
 
-train = _load("stage3_train", "02.stage3/train.py")
+train = load_script("02.stage3/train.py", "stage3_train")
 
 
 @pytest.mark.parametrize("error, baseline, passed, why", [
