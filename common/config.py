@@ -27,9 +27,11 @@ class Settings(BaseSettings):
     # --- where things live -------------------------------------------------
     data_dir: Path = REPO_ROOT / "data"
     runtime_dir: Path = REPO_ROOT / ".runtime"
-    # where fetched engines (jars, the Elasticsearch distribution) are kept;
-    # defaults to runtime_dir; point several clones at one folder to download once
-    downloads_dir: Path | None = None
+    # where fetched engines (jars, the Elasticsearch distribution) are kept. It
+    # does not follow runtime_dir, so a run with its own runtime_dir (a test, a
+    # second group) reuses the downloads; point several clones at one folder to
+    # download once.
+    downloads_dir: Path = REPO_ROOT / ".runtime"
 
     # --- engines ------------------------------------------------------------
     bind_host: str = "127.0.0.1"
@@ -91,8 +93,6 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _fill_urls(self) -> "Settings":
-        if self.downloads_dir is None:
-            self.downloads_dir = self.runtime_dir
         if not self.kafka_bootstrap_servers:
             self.kafka_bootstrap_servers = f"{self.bind_host}:{self.kafka_port}"
         if not self.es_url:
