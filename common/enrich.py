@@ -95,16 +95,34 @@ def _clients(settings):
     return _CLIENTS[key]
 
 
-def index_partition(records, settings, catalog: dict, index: str, stage3: bool = False,
+# The counts each partition returns to the driver (one row per partition).
+PARTITION_COUNTS = ("records", "indexed", "rejected", "unknown_customers", "oldest_ms", "finished_ms")
+PARTITION_COUNTS_DDL = ", ".join(f"{name} LONG" for name in PARTITION_COUNTS)
+
+
+def index_partition_arrow(batches, settings, catalog: dict, index: str, stage3: bool = False,
+                          naive: bool = False):
+    """``mapInArrow`` entry point: yields ``index_partition``'s counts as one Arrow row."""
+    import pyarrow as pa
+
+    counts = index_partition(batches, settings, catalog, index, stage3=stage3, naive=naive)
+    yield pa.RecordBatch.from_pydict({k: pa.array([counts[k]], pa.int64()) for k in PARTITION_COUNTS})
+
+
+def index_partition(batches, settings, catalog: dict, index: str, stage3: bool = False,
                     naive: bool = False) -> dict:
     """Parse, enrich and index one partition's Kafka records; returns its counts.
 
-    ``records``: rows with value, topic, partition, offset, timestamp (Kafka source).
+    ``batches``: Arrow record batches with the Kafka source's value, topic,
+    partition, offset and timestamp columns (``mapInArrow``): the values come
+    over as whole columns, not one Python Row object per record.
     Batched (default): ONE Redis pipeline for all the partition's customers and
     bulk requests of ``settings.bulk_size`` documents. ``naive``: one HGETALL and
     one index request per record, as the original demo did (for the benchmark).
     """
     import time
+
+    import pyarrow.compute as pc
 
     from common.events import Rejected, parse_event
     from common.sinks import EsBulkSink, read_hashes
@@ -112,15 +130,19 @@ def index_partition(records, settings, catalog: dict, index: str, stage3: bool =
     es, r = _clients(settings)
     sink = EsBulkSink(es, index, settings.index_deadletter, source="stage2-streaming",
                       chunk_size=settings.bulk_size)
-    events, rejected, oldest = [], [], None
-    for rec in records:
-        oldest = rec.timestamp if oldest is None else min(oldest, rec.timestamp)
-        parsed = parse_event(bytes(rec.value))
-        if isinstance(parsed, Rejected):
-            # where = topic-partition-offset: a replayed batch rewrites the same dead letter
-            rejected.append((parsed.reason, parsed.raw, f"{rec.topic}-{rec.partition}-{rec.offset}"))
-        else:
-            events.append(parsed)
+    events, rejected, oldest_us = [], [], []
+    for batch in batches:
+        if not batch.num_rows:
+            continue
+        oldest_us.append(pc.min(batch["timestamp"]).value)    # microseconds since the epoch
+        for i, value in enumerate(batch["value"].to_pylist()):  # bytes, one C call per batch
+            parsed = parse_event(value)
+            if isinstance(parsed, Rejected):
+                # where = topic-partition-offset: a replayed batch rewrites the same dead letter
+                where = "-".join(str(batch[col][i].as_py()) for col in ("topic", "partition", "offset"))
+                rejected.append((parsed.reason, parsed.raw, where))
+            else:
+                events.append(parsed)
 
     prefix = settings.redis_customer_prefix
     if naive:
@@ -145,5 +167,5 @@ def index_partition(records, settings, catalog: dict, index: str, stage3: bool =
     return {"records": len(events) + len(rejected), "indexed": len(docs) - failed,
             "rejected": len(rejected) + failed,
             "unknown_customers": sum(1 for d in docs if not d["customer_known"]),
-            "oldest_ms": int(oldest.timestamp() * 1000) if oldest else None,
+            "oldest_ms": min(oldest_us) // 1000 if oldest_us else None,
             "finished_ms": int(time.time() * 1000)}

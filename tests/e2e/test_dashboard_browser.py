@@ -162,7 +162,8 @@ def test_dashboard_in_headless_chromium(engines, unique):
             "last_play": now.strftime(EVENT_DATETIME_FORMAT), "plays": 3}} for c in (1, 2, 3)), refresh="wait_for")
         r.set(names["REDIS_SMS_SENT_KEY"], 7)
 
-        env = {**os.environ, **names}
+        # the probe publishes the SMS notice itself: it must use the same engines
+        env = {**os.environ, **names, "ES_URL": s.es_url, "REDIS_URL": s.redis_url}
         server = start_dashboard(env, port)
         feeder = Feeder(es, index, len(history), rng)
         feeder.start()
