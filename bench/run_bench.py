@@ -228,7 +228,7 @@ def chart(result: dict, path: Path) -> None:
     left.bar(["batched (stage 2)", "naive (per record)"], rates, color=["tab:blue", "tab:gray"])
     left.axhline(5000, color="tab:red", linestyle="--", label="goal 5,000 ev/s")
     left.set_ylabel("events/s end to end")
-    left.set_title(f"Throughput ({result['ratio']:.0f}x naive)")
+    left.set_title(f"Throughput ({result['ratio']:.1f}x naive)")
     left.legend()
     lat = result["latency"]
     right.hist(lat["latencies"], bins=40, color="tab:blue")
