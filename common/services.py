@@ -514,13 +514,16 @@ def _names(names) -> list[str]:
 
 
 def _wait_healthy(s: Settings, eng: Engine, pid_check: bool = True) -> None:
-    deadline = time.monotonic() + eng.timeout
+    start = time.monotonic()
+    deadline = start + eng.timeout
     while time.monotonic() < deadline:
         if eng.healthy(s):
             return
-        if pid_check and our_pid(s, eng.name) is None:
+        # Redis and Elasticsearch daemonize and write their pid file a moment
+        # later: only a missing process after that grace means it died.
+        if pid_check and our_pid(s, eng.name) is None and time.monotonic() - start > 10:
             break                            # it died: no point waiting
-        time.sleep(1)
+        time.sleep(0.5)
     state = "exited" if our_pid(s, eng.name) is None else f"was not healthy after {eng.timeout}s"
     hint = _diagnose(eng, eng.log(s))
     raise ServiceError(f"{eng.name} {state}{hint}; last lines of {eng.log(s)}:\n{_tail(eng.log(s))}")
@@ -571,22 +574,9 @@ def up(names=None, settings: Settings | None = None) -> None:
         _say(f"  {name:<14} {url:<28} healthy after {time.monotonic() - t0:.0f}s "
              f"(pid {our_pid(s, name)})")
     if "kafka" in _names(names):
-        _ensure_topic(s)
+        from common.clients import ensure_topic
 
-
-def _ensure_topic(s: Settings) -> None:
-    """Create the events topic with settings.kafka_partitions partitions if it is missing."""
-    from kafka.admin import KafkaAdminClient, NewTopic
-    from kafka.errors import TopicAlreadyExistsError
-
-    admin = KafkaAdminClient(bootstrap_servers=s.kafka_bootstrap_servers)
-    try:
-        if s.kafka_topic not in admin.list_topics():
-            admin.create_topics([NewTopic(s.kafka_topic, s.kafka_partitions, 1)])
-    except TopicAlreadyExistsError:
-        pass
-    finally:
-        admin.close()
+        ensure_topic(s.kafka_topic, settings=s)     # the events topic, with its partitions
 
 
 def _stop_pid(pid: int, timeout: float = 60) -> None:
