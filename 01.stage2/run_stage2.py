@@ -50,15 +50,19 @@ def stage2_children(args, stage3: bool = False) -> list[Child]:
     ]
 
 
-def parse_args(argv=None):
+def add_stage_args(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options of a streaming stage; run_stage3.py adds its own to these."""
     s = get_settings()
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--max-events", type=int, help="stop once this many events are indexed")
     p.add_argument("--rate", type=float, help=f"events per second (default {s.replay_rate})")
     p.add_argument("--duration", type=float, help="generate for this many seconds, then finish")
     p.add_argument("--live-file", type=Path, default=s.live_file)
     p.add_argument("--source", type=Path, default=s.data_dir / "tracks.csv", help="plays to replay")
-    return p.parse_args(argv)
+    return p
+
+
+def parse_args(argv=None):
+    return add_stage_args(argparse.ArgumentParser(description=__doc__.splitlines()[0])).parse_args(argv)
 
 
 def main() -> int:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # for `common`
 
-from common.config import REPO_ROOT, get_settings  # noqa: E402
+from common.config import REPO_ROOT  # noqa: E402
 from common.runner import Child, StageRunner  # noqa: E402
 from common.scripts import load_script  # noqa: E402
 
@@ -34,13 +34,7 @@ def _stage2():
 
 
 def parse_args(argv=None):
-    s = get_settings()
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--max-events", type=int, help="stop once this many events are indexed")
-    p.add_argument("--rate", type=float, help=f"events per second (default {s.replay_rate})")
-    p.add_argument("--duration", type=float, help="generate for this many seconds, then finish")
-    p.add_argument("--live-file", type=Path, default=s.live_file)
-    p.add_argument("--source", type=Path, default=s.data_dir / "tracks.csv", help="plays to replay")
+    p = _stage2().add_stage_args(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     p.add_argument("--every", default="10m", help="live: retrain this often (default 10m)")
     p.add_argument("--webhook", help="deliver SMS by HTTP POST here instead of the outbox file")
     p.add_argument("--outbox", type=Path, help="outbox file (default .runtime/sms_outbox.jsonl)")

@@ -23,6 +23,7 @@ from common.enrich import catalog_from_rows, enrich_event
 from common.events import parse_event
 from common.interest import densest_window
 from common.schema import EVENT_COLUMNS, INTEREST_FIELDS, LEVELS, STAGE2_DOC_FIELDS
+from common.scripts import load_script
 from common.sinks import ensure_index
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -30,13 +31,7 @@ SAMPLE = REPO_ROOT / "data" / "sample"
 
 
 def load_indices(s: Settings, lines: list[str]) -> None:
-    spec_path = REPO_ROOT / "01.stage2" / "import_customers.py"
-    import importlib.util
-    import sys
-    spec = importlib.util.spec_from_file_location("import_customers", spec_path)
-    importer = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = importer
-    spec.loader.exec_module(importer)
+    importer = load_script("01.stage2/import_customers.py", "import_customers")
 
     hashes = {}
     for _, row in importer.read_rows(SAMPLE / "cust.csv"):

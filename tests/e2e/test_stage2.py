@@ -27,6 +27,7 @@ from common.config import REPO_ROOT, Settings
 from common.customers import age_band, ages_of
 from common.events import Rejected, parse_event
 from common.schema import EVENT_COLUMNS, LEVELS
+from tests.cleanup import drop_test_resources
 from tests.integration.test_streaming_job import pandas_interest_oracle
 
 pytestmark = pytest.mark.e2e
@@ -45,19 +46,7 @@ def isolated(engines, unique, tmp_path):
            "DATA_DIR": str(SAMPLE), "TRIGGER_INTERVAL": "1 second"}
     s = Settings(**{k.lower(): v for k, v in env.items()})
     yield s, {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
-    from kafka.admin import KafkaAdminClient
-
-    from common.clients import es_client, redis_client
-    es, r = es_client(s), redis_client(s)
-    es.options(ignore_status=404).indices.delete(index=f"t_{unique}_*")
-    for name in (s.index_stage2, s.index_interest, s.index_deadletter):
-        es.options(ignore_status=404).indices.delete_index_template(name=name)
-    keys = list(r.scan_iter(f"t_{unique}:*"))
-    if keys:
-        r.delete(*keys)
-    admin = KafkaAdminClient(bootstrap_servers=s.kafka_bootstrap_servers)
-    admin.delete_topics([s.kafka_topic])
-    admin.close()
+    drop_test_resources(s, f"t_{unique}", (s.index_stage2, s.index_interest, s.index_deadletter))
     for ck in s.checkpoint_dir.glob(f"stage2-t_{unique}-*"):
         shutil.rmtree(ck, ignore_errors=True)
     for offsets in (s.runtime_dir / "offsets").glob(f"shipper-kafka-t_{unique}-*"):

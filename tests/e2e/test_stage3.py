@@ -21,7 +21,9 @@ import time
 from pathlib import Path
 
 import pytest
+
 from common.scripts import load_script
+from tests.cleanup import drop_test_resources
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
@@ -46,7 +48,6 @@ WAVE2 = [(9, 1, 10, "2026-01-05 22:00:00"), (10, 2, 11, "2026-01-05 23:00:00"), 
 
 @pytest.fixture
 def stage3(engines, unique, tmp_path):
-    from common.clients import es_client, redis_client
     from common.config import Settings
 
     (tmp_path / "cust.csv").write_text(CUSTOMERS)
@@ -62,19 +63,7 @@ def stage3(engines, unique, tmp_path):
     s = Settings(**names)
     env = {**os.environ, **{k.upper(): str(v) for k, v in names.items()}, "PYTHONUNBUFFERED": "1"}
     yield s, env, tmp_path
-    es, r = es_client(s), redis_client(s)
-    es.options(ignore_status=404).indices.delete(index=f"{p}_*")
-    for name in (s.index_stage3, s.index_interest, s.index_deadletter):
-        es.options(ignore_status=404).indices.delete_index_template(name=name)
-    keys = list(r.scan_iter(f"{p}:*"))
-    if keys:
-        r.delete(*keys)
-    from kafka.admin import KafkaAdminClient
-    admin = KafkaAdminClient(bootstrap_servers=s.kafka_bootstrap_servers)
-    try:
-        admin.delete_topics([p])
-    finally:
-        admin.close()
+    drop_test_resources(s, p, (s.index_stage3, s.index_interest, s.index_deadletter))
 
 
 def produce(s, plays):

@@ -1,20 +1,15 @@
 """01.stage2/import_customers.py against the real Redis (isolated key prefix)."""
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
 
-from common.config import REPO_ROOT, Settings
+from common.config import Settings
 from common.customers import age_band, age_of
+from common.scripts import load_script
 
 pytestmark = pytest.mark.integration
 
-spec = importlib.util.spec_from_file_location("import_customers", REPO_ROOT / "01.stage2" / "import_customers.py")
-importer = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = importer   # dataclasses look their module up there
-spec.loader.exec_module(importer)
+importer = load_script("01.stage2/import_customers.py", "import_customers")
 
 HEADER = "CustID,Name,Gender,Address,zip,SignDate,Status,Level,Campaign,LinkedWithApps\n"
 ROWS = (

@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
 from common.scripts import load_script
 
 REPO = Path(__file__).resolve().parents[2]

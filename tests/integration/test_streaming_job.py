@@ -7,7 +7,6 @@ same checkpoint is a restart.
 """
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import sys
 from datetime import datetime, timedelta
@@ -17,13 +16,12 @@ import pytest
 
 from common.config import REPO_ROOT, Settings
 from common.events import customer_key
+from common.scripts import load_script
+from tests.cleanup import drop_test_resources
 
 pytestmark = pytest.mark.integration
 
-spec = importlib.util.spec_from_file_location("streaming_job", REPO_ROOT / "01.stage2" / "streaming_job.py")
-job = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = job   # dataclasses look their module up there
-spec.loader.exec_module(job)
+job = load_script("01.stage2/streaming_job.py", "streaming_job")
 
 T0 = datetime(2024, 5, 1, 8, 0, 0)
 FMT = "%Y-%m-%d %H:%M:%S"
@@ -41,8 +39,6 @@ def spark(engines):
 @pytest.fixture
 def stage2(engines, unique, tmp_path):
     """Settings isolated to this test, a 3-track catalog, and cleanup afterwards."""
-    from common.clients import es_client, redis_client
-
     (tmp_path / "music.csv").write_text(
         "TrackId,Title,Artist,Length\n10,Blue Song,The Band,215\n"
         "11,Red Song,The Band,180\n12,Green Song,Solo,200\n")
@@ -51,17 +47,7 @@ def stage2(engines, unique, tmp_path):
                  redis_customer_prefix=f"t_{unique}:customer:", redis_interest_prefix=f"t_{unique}:interest:",
                  data_dir=tmp_path, trigger_interval="1 second")
     yield s
-    es, r = es_client(s), redis_client(s)
-    es.options(ignore_status=404).indices.delete(index=f"t_{unique}_*")
-    for name in (s.index_stage2, s.index_interest, s.index_deadletter):
-        es.options(ignore_status=404).indices.delete_index_template(name=name)
-    keys = list(r.scan_iter(f"t_{unique}:*"))
-    if keys:
-        r.delete(*keys)
-    from kafka.admin import KafkaAdminClient
-    admin = KafkaAdminClient(bootstrap_servers=s.kafka_bootstrap_servers)
-    admin.delete_topics([s.kafka_topic])
-    admin.close()
+    drop_test_resources(s, f"t_{unique}", (s.index_stage2, s.index_interest, s.index_deadletter))
 
 
 def produce(s: Settings, lines: list[str | bytes]) -> None:

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from tests.stage3_data import crafted_features
 from common.scripts import load_script
+from tests.stage3_data import crafted_features
 
 pytestmark = pytest.mark.integration
 

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from tests.stage3_data import crafted_features
 from common.scripts import load_script
+from tests.stage3_data import crafted_features
 
 
 train = load_script("02.stage3/train.py", "stage3_train")

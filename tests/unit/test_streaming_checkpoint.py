@@ -1,14 +1,8 @@
 """streaming_job.drop_uncommitted_batch: a crash mid-batch leaves offsets/N without
 commits/N; the job forgets that plan (Spark 4.1.1 cannot replay it, SPARK-55271)."""
-import importlib.util
-import sys
+from common.scripts import load_script
 
-from common.config import REPO_ROOT
-
-spec = importlib.util.spec_from_file_location("streaming_job", REPO_ROOT / "01.stage2" / "streaming_job.py")
-job = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = job   # dataclasses look their module up there
-spec.loader.exec_module(job)
+job = load_script("01.stage2/streaming_job.py", "streaming_job")
 
 
 def make_checkpoint(root, offsets, commits):
