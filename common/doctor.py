@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import platform
 import shutil
-import socket
 import sys
 import urllib.request
 
@@ -54,26 +53,23 @@ def checks() -> list[tuple[str, str, str]]:
     for name in services.ENGINES:
         eng = services.ENGINE_TABLE[name]
         port = eng.port(s)
-        with socket.socket() as sock:
-            sock.settimeout(0.5)
-            busy = sock.connect_ex((s.bind_host, port)) == 0
+        busy = services.port_open(s.bind_host, port)
         ours = services.our_pid(s, name) is not None
         if not busy or ours:
             out.append((OK, f"port {port}", f"{name}: " + ("ours, running" if ours else "free")))
         else:
             out.append((FAIL, f"port {port}", f"{name}: in use by another process: stop it or set {eng.port_env}"))
-    try:
-        info = dict(l.split(":", 1) for l in open("/proc/meminfo").read().splitlines())
-        mb = int(info["MemAvailable"].split()[0]) // 1024
-        out.append((OK if mb >= 4000 else WARN, "memory", f"{mb} MB available (engines + Spark want ~4 GB)"))
-    except (OSError, KeyError, ValueError):
+    mb = services.available_memory_mb()
+    if mb is None:
         out.append((WARN, "memory", "could not read /proc/meminfo"))
+    else:
+        out.append((OK if mb >= 4000 else WARN, "memory", f"{mb} MB available (engines + Spark want ~4 GB)"))
     free_gb = shutil.disk_usage(s.runtime_dir.parent).free / 1e9
     out.append((OK if free_gb >= 4 else FAIL, "disk", f"{free_gb:.0f} GB free (need about 4 GB)"))
     arch = platform.machine()
     out.append((OK if arch in ("x86_64", "amd64", "aarch64", "arm64") else WARN, "CPU", f"{arch}, "
                 f"{__import__('os').cpu_count()} cores"))
-    mmc = services._max_map_count()
+    mmc = services.max_map_count()
     if mmc is not None:
         out.append((OK if mmc >= 262144 else WARN, "vm.max_map_count",
                     f"{mmc}" + ("" if mmc >= 262144 else " (low: the node runs without mmap; for production "

@@ -63,7 +63,7 @@ def _say(msg: str) -> None:
     print(msg, flush=True)
 
 
-def _port_open(host: str, port: int) -> bool:
+def port_open(host: str, port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.5)
         return s.connect_ex((host, port)) == 0
@@ -343,7 +343,7 @@ def _es_user_prefix(paths: list[Path]) -> list[str]:
     return ["runuser", "-u", ES_USER, "--"]
 
 
-def _max_map_count() -> int | None:
+def max_map_count() -> int | None:
     try:
         return int(Path("/proc/sys/vm/max_map_count").read_text())
     except (OSError, ValueError):
@@ -372,7 +372,7 @@ def _start_elasticsearch(s: Settings) -> None:
         # on security with generated certificates at first start)
         "xpack.security.enabled: false",
     ]
-    mmc = _max_map_count()
+    mmc = max_map_count()
     if mmc is not None and mmc < 262144:
         # too few memory-map areas for mmapfs; niofs works without changing the kernel
         lines.append("node.store.allow_mmap: false")
@@ -540,13 +540,18 @@ def _diagnose(eng: Engine, log: Path) -> str:
     return ""
 
 
-def _preflight_memory() -> None:
+def available_memory_mb() -> int | None:
+    """MemAvailable from /proc/meminfo, or None where there is none (macOS)."""
     try:
         info = dict(l.split(":", 1) for l in Path("/proc/meminfo").read_text().splitlines())
-        avail_mb = int(info["MemAvailable"].split()[0]) // 1024
+        return int(info["MemAvailable"].split()[0]) // 1024
     except (OSError, KeyError, ValueError):
-        return
-    if avail_mb < 2500:
+        return None
+
+
+def _preflight_memory() -> None:
+    avail_mb = available_memory_mb()
+    if avail_mb is not None and avail_mb < 2500:
         _say(f"  warning: only {avail_mb} MB of memory available; the engines need about 2.5 GB "
              "(close other programs if they fail to start)")
 
@@ -563,7 +568,7 @@ def up(names=None, settings: Settings | None = None) -> None:
             _wait_healthy(s, eng)
             _say(f"  {name:<14} {url:<28} already running (pid {pid})")
             continue
-        if _port_open(s.bind_host, port):
+        if port_open(s.bind_host, port):
             raise ServiceError(
                 f"port {port} ({name}) is already in use by a process this project did not start: "
                 f"stop it (see: ss -ltnp 'sport = :{port}') or set {eng.port_env} to a free port")
@@ -612,7 +617,7 @@ def status(settings: Settings | None = None) -> dict[str, str]:
         pid = our_pid(s, name)
         if pid is not None:
             state = f"running, healthy (pid {pid})" if eng.healthy(s) else f"running, NOT healthy (pid {pid})"
-        elif _port_open(s.bind_host, eng.port(s)):
+        elif port_open(s.bind_host, eng.port(s)):
             state = "port in use by a process this project did not start"
         else:
             state = "stopped"

@@ -93,7 +93,7 @@ def test_from_nothing_up_check_down(private_settings, capsys):
     time.sleep(0.5)
     for name, pid in pids.items():
         assert not services._pid_alive(pid), f"{name} (pid {pid}) still running after down"
-        assert not services._port_open("127.0.0.1", services.ENGINE_TABLE[name].port(s))
+        assert not services.port_open("127.0.0.1", services.ENGINE_TABLE[name].port(s))
 
 
 def test_port_taken_by_foreign_listener_fails_with_the_port(tmp_path):
