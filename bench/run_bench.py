@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # for `common`
 from rich.console import Console
 from rich.table import Table
 
-from common.clients import es_client, redis_client
+from common.clients import delete_topics, es_client, redis_client
 from common.config import REPO_ROOT, Settings, get_settings
 
 PY = sys.executable
@@ -79,18 +79,11 @@ class Isolated:
                           work / f"{self.run}-shipper.log")
 
     def cleanup(self, es) -> None:
-        from kafka.admin import KafkaAdminClient
-
         s = self.settings
         for index in (s.index_stage2, s.index_interest, s.index_deadletter):
             es.options(ignore_status=404).indices.delete(index=index)
             es.options(ignore_status=404).indices.delete_index_template(name=index)
-        admin = KafkaAdminClient(bootstrap_servers=s.kafka_bootstrap_servers)
-        try:
-            admin.delete_topics([s.kafka_topic])
-        except Exception:
-            pass
-        admin.close()
+        delete_topics([s.kafka_topic], s)
 
 
 def wait_for_line(log: Path, text: str, proc: subprocess.Popen, timeout: float = 180) -> None:

@@ -3,11 +3,15 @@
 Each factory checks the engine answers, and when it does not, raises
 ``EngineUnavailable`` with the URL it tried and the fix:
 
-    from common.clients import es_client, redis_client, kafka_producer, kafka_consumer
+    from common.clients import es_client, redis_client, kafka_producer, read_topic
     es = es_client()            # EngineUnavailable: Elasticsearch is not reachable at
                                 # http://127.0.0.1:9200 ... start it with: make services-up
 """
 from __future__ import annotations
+
+import logging
+import time
+from typing import NamedTuple
 
 from common.config import Settings, get_settings
 
@@ -22,8 +26,12 @@ class EngineUnavailable(RuntimeError):
 def es_client(settings: Settings | None = None, check: bool = True):
     from elasticsearch import Elasticsearch
 
+    from elasticsearch.serializer import OrjsonSerializer
+
     s = settings or get_settings()
-    es = Elasticsearch(**s.es_client_kwargs())
+    # orjson turns documents into JSON in C, ~5x faster than the standard library:
+    # the bulk writers spend a good share of their time on exactly that.
+    es = Elasticsearch(**s.es_client_kwargs(), serializer=OrjsonSerializer())
     if check:
         try:
             es.cluster.health()   # (GET / is not served by the minimal distribution)
@@ -46,47 +54,110 @@ def redis_client(settings: Settings | None = None, check: bool = True):
     return client
 
 
-def _kafka_common(s: Settings) -> dict:
-    return {"bootstrap_servers": s.kafka_bootstrap_servers.split(","),
-            "security_protocol": s.kafka_security_protocol}
+# --- Kafka: confluent-kafka, the Python binding of librdkafka (C) ----------------
+# Chosen for speed: producing a message costs ~2 µs of CPU here, against ~20 µs
+# with the pure-Python kafka-python; the shipper is a hot loop of exactly that.
+# librdkafka's own log lines (e.g. "Connect to ... failed" while a broker starts)
+# go to this logger, silent unless an application configures logging; errors
+# that matter still reach the caller as exceptions or failed deliveries.
+KAFKA_LOG = logging.getLogger("kafka")
+KAFKA_LOG.addHandler(logging.NullHandler())
 
 
-def kafka_producer(settings: Settings | None = None, **config):
-    from kafka import KafkaProducer
-    from kafka.errors import KafkaError
+class KafkaRecord(NamedTuple):
+    key: bytes | None
+    value: bytes | None
+    partition: int
+    offset: int
+
+
+def kafka_config(s: Settings, config: dict | None = None) -> dict:
+    """librdkafka settings (dotted names, e.g. ``{"linger.ms": 20}``) with the broker address."""
+    return {"bootstrap.servers": s.kafka_bootstrap_servers,
+            "security.protocol": s.kafka_security_protocol,
+            "logger": KAFKA_LOG,
+            **(config or {})}
+
+
+def _check_broker(client, s: Settings, timeout: float = 10) -> None:
+    """librdkafka connects lazily; ask for metadata so a missing broker fails now."""
+    from confluent_kafka import KafkaException
+
+    try:
+        client.list_topics(timeout=timeout)
+    except KafkaException as exc:
+        raise EngineUnavailable("Kafka", s.kafka_bootstrap_servers, exc.args[0].str()) from exc
+
+
+def kafka_producer(settings: Settings | None = None, config: dict | None = None):
+    """A confluent_kafka.Producer (see common.sinks.KafkaEventProducer for the keyed,
+    acknowledged way the shipper uses it)."""
+    from confluent_kafka import Producer
 
     s = settings or get_settings()
-    try:
-        return KafkaProducer(**_kafka_common(s), **config)
-    except KafkaError as exc:   # NoBrokersAvailable when nothing listens
-        raise EngineUnavailable("Kafka", s.kafka_bootstrap_servers, type(exc).__name__) from exc
+    producer = Producer(kafka_config(s, config))
+    _check_broker(producer, s)
+    return producer
 
 
-def kafka_consumer(*topics: str, settings: Settings | None = None, **config):
-    from kafka import KafkaConsumer
-    from kafka.errors import KafkaError
+def read_topic(topic: str, count: int, settings: Settings | None = None, timeout: float = 15) -> list[KafkaRecord]:
+    """The first ``count`` records of ``topic`` (all partitions, from the beginning),
+    or fewer if ``timeout`` seconds pass first. For tests and notebooks."""
+    import uuid
+
+    from confluent_kafka import Consumer
 
     s = settings or get_settings()
+    consumer = Consumer(kafka_config(s, {"group.id": f"read-{uuid.uuid4().hex[:8]}",
+                                         "auto.offset.reset": "earliest", "enable.auto.commit": False}))
+    records: list[KafkaRecord] = []
     try:
-        return KafkaConsumer(*topics, **_kafka_common(s), **config)
-    except KafkaError as exc:
-        raise EngineUnavailable("Kafka", s.kafka_bootstrap_servers, type(exc).__name__) from exc
+        _check_broker(consumer, s)
+        consumer.subscribe([topic])
+        deadline = time.monotonic() + timeout
+        while len(records) < count and time.monotonic() < deadline:
+            for m in consumer.consume(num_messages=count - len(records), timeout=0.5):
+                if not m.error():
+                    records.append(KafkaRecord(m.key(), m.value(), m.partition(), m.offset()))
+    finally:
+        consumer.close()
+    return records
+
+
+def _admin(s: Settings):
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient(kafka_config(s))
+    _check_broker(admin, s)
+    return admin
 
 
 def ensure_topic(topic: str, partitions: int | None = None, settings: Settings | None = None) -> None:
     """Create ``topic`` with ``settings.kafka_partitions`` partitions if it does not exist."""
-    from kafka.admin import KafkaAdminClient, NewTopic
-    from kafka.errors import KafkaError, TopicAlreadyExistsError
+    from confluent_kafka import KafkaError, KafkaException
+    from confluent_kafka.admin import NewTopic
 
     s = settings or get_settings()
+    admin = _admin(s)
+    if topic in admin.list_topics(timeout=10).topics:
+        return
+    future = admin.create_topics([NewTopic(topic, partitions or s.kafka_partitions, 1)])[topic]
     try:
-        admin = KafkaAdminClient(**_kafka_common(s))
-    except KafkaError as exc:
-        raise EngineUnavailable("Kafka", s.kafka_bootstrap_servers, type(exc).__name__) from exc
-    try:
-        if topic not in admin.list_topics():
-            admin.create_topics([NewTopic(topic, partitions or s.kafka_partitions, 1)])
-    except TopicAlreadyExistsError:
-        pass   # another process created it meanwhile
-    finally:
-        admin.close()
+        future.result(timeout=30)
+    except KafkaException as exc:
+        if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:   # created meanwhile: fine
+            raise
+
+
+def delete_topics(topics: list[str], settings: Settings | None = None) -> None:
+    """Delete ``topics``; one that does not exist is not an error."""
+    from confluent_kafka import KafkaError, KafkaException
+
+    s = settings or get_settings()
+    admin = _admin(s)          # keep a reference: the futures die with their client
+    for future in admin.delete_topics(list(topics), operation_timeout=30).values():
+        try:
+            future.result(timeout=30)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
+                raise

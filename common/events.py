@@ -27,6 +27,7 @@ the zip table is older than the data would be the worse error.
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,6 +44,22 @@ class Rejected:
 def _whole_number(text: str) -> int | None:
     text = text.strip()
     return int(text) if text.isascii() and text.isdigit() else None
+
+
+# The shape the generator writes. Such a value is parsed with the C-coded
+# datetime.fromisoformat (about 10x faster than strptime, which dominated the
+# parse) and is already in normal form; any other value goes through strptime.
+_NORMAL_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+
+
+def parse_datetime(text: str) -> tuple[datetime, str]:
+    """``YYYY-MM-DD HH:MM:SS`` (single-digit fields allowed) -> (datetime, normal form);
+    raises ValueError for anything else, as ``strptime`` does."""
+    text = text.strip()
+    if _NORMAL_DATETIME.fullmatch(text):
+        return datetime.fromisoformat(text), text     # still checks month, day, hour ranges
+    played_at = datetime.strptime(text, EVENT_DATETIME_FORMAT)
+    return played_at, played_at.strftime(EVENT_DATETIME_FORMAT)
 
 
 def split_line(raw: bytes | str) -> list[str] | Rejected:
@@ -88,10 +105,9 @@ def parse_event(raw: bytes | str) -> dict | Rejected:
         doc[name] = number
 
     try:
-        played_at = datetime.strptime(values["datetime"].strip(), EVENT_DATETIME_FORMAT)
+        played_at, doc["datetime"] = parse_datetime(values["datetime"])
     except ValueError:
         return Rejected("bad_datetime", text)
-    doc["datetime"] = played_at.strftime(EVENT_DATETIME_FORMAT)
 
     if values["ismobile"].strip() not in ("0", "1"):
         return Rejected("bad_ismobile", text)

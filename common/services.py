@@ -462,32 +462,33 @@ def _start_kafka(s: Settings) -> None:
 
 def _kafka_healthy(s: Settings) -> bool:
     """A real round trip: produce one message and read it back."""
-    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-    from kafka.errors import KafkaError
+    from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+
+    from common.clients import kafka_config
 
     token = uuid.uuid4().hex.encode()
-    producer = consumer = None
+    delivered = []
+    consumer = None
     try:
-        producer = KafkaProducer(bootstrap_servers=s.kafka_bootstrap_servers, acks="all",
-                                 request_timeout_ms=5000, max_block_ms=5000)
-        meta = producer.send(HEALTH_TOPIC, token).get(timeout=10)
-        consumer = KafkaConsumer(bootstrap_servers=s.kafka_bootstrap_servers, enable_auto_commit=False,
-                                 consumer_timeout_ms=5000, request_timeout_ms=6000)
-        tp = TopicPartition(HEALTH_TOPIC, meta.partition)
-        consumer.assign([tp])
-        consumer.seek(tp, meta.offset)
-        for record in consumer:
-            return record.value == token
+        producer = Producer(kafka_config(s, {"acks": "all", "message.timeout.ms": 10_000}))
+        producer.produce(HEALTH_TOPIC, token, on_delivery=lambda err, msg: delivered.append((err, msg)))
+        producer.flush(12)
+        if not delivered or delivered[0][0] is not None:
+            return False
+        meta = delivered[0][1]
+        consumer = Consumer(kafka_config(s, {"group.id": "workshop-health", "enable.auto.commit": False}))
+        consumer.assign([TopicPartition(HEALTH_TOPIC, meta.partition(), meta.offset())])
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            record = consumer.poll(0.5)
+            if record is not None and not record.error():
+                return record.value() == token
         return False
-    except (KafkaError, OSError, ValueError, AssertionError):
+    except (KafkaException, BufferError, OSError):
         return False
     finally:
-        for c in (producer, consumer):
-            if c is not None:
-                try:
-                    c.close(timeout=2) if c is producer else c.close()
-                except Exception:       # closing a half-connected client; nothing to save
-                    pass
+        if consumer is not None:
+            consumer.close()
 
 
 ENGINE_TABLE: dict[str, Engine] = {

@@ -7,9 +7,7 @@ from common.config import Settings
 def drop_test_resources(s: Settings, prefix: str, templates: tuple[str, ...]) -> None:
     """Delete the indices ``prefix_*`` and the index templates ``templates`` in
     Elasticsearch, the Redis keys ``prefix:*`` and the Kafka topic ``s.kafka_topic``."""
-    from kafka.admin import KafkaAdminClient
-
-    from common.clients import es_client, redis_client
+    from common.clients import delete_topics, es_client, redis_client
 
     es, r = es_client(s), redis_client(s)
     es.options(ignore_status=404).indices.delete(index=f"{prefix}_*")
@@ -18,8 +16,4 @@ def drop_test_resources(s: Settings, prefix: str, templates: tuple[str, ...]) ->
     keys = list(r.scan_iter(f"{prefix}:*"))
     if keys:
         r.delete(*keys)
-    admin = KafkaAdminClient(bootstrap_servers=s.kafka_bootstrap_servers)
-    try:
-        admin.delete_topics([s.kafka_topic])
-    finally:
-        admin.close()
+    delete_topics([s.kafka_topic], s)

@@ -163,9 +163,7 @@ def test_bad_lines_are_dead_lettered_with_their_reason_and_the_rest_shipped(stag
 
 def test_kafka_sink_sends_raw_lines_keyed_by_customer(stage, unique):
     """Stage 2 uses the same shipper with --sink kafka: lines unchanged, empty ones skipped."""
-    from kafka.admin import KafkaAdminClient
-
-    from common.clients import kafka_consumer
+    from common.clients import delete_topics, read_topic
 
     topic = f"t_{unique}"
     good = track_lines(200, seed=9)
@@ -178,14 +176,9 @@ def test_kafka_sink_sends_raw_lines_keyed_by_customer(stage, unique):
         empty = sum(1 for line in bad if not line.strip())
         assert f"shipped {len(good) + len(bad)} events, rejected {empty}, sent {len(good) + len(bad) - empty}" \
             in done.stdout
-        consumer = kafka_consumer(topic, auto_offset_reset="earliest", consumer_timeout_ms=10000,
-                                  group_id=topic)
-        received = [m for _, m in zip(range(len(good) + len(bad) - empty), consumer)]
-        consumer.close()
+        received = read_topic(topic, len(good) + len(bad) - empty, stage["settings"])
     finally:
-        admin = KafkaAdminClient(bootstrap_servers=stage["settings"].kafka_bootstrap_servers)
-        admin.delete_topics([topic])
-        admin.close()
+        delete_topics([topic], stage["settings"])
     assert sorted(m.value for m in received) == sorted(line for line in good + bad if line.strip())
     keys = {m.value: m.key for m in received}
     assert all(keys[line] == line.split(b",")[1] for line in good)

@@ -67,14 +67,11 @@ def stage3(engines, unique, tmp_path):
 
 
 def produce(s, plays):
-    from common.clients import kafka_producer
+    from common.sinks import KafkaEventProducer
 
-    producer = kafka_producer(s, acks="all")
-    for event_id, cust, track, when in plays:
-        line = f"{event_id},{cust},{track},{when},1,10001"
-        producer.send(s.kafka_topic, key=str(cust).encode(), value=line.encode())
-    producer.flush()
-    producer.close()
+    with KafkaEventProducer(s) as producer:
+        for event_id, cust, track, when in plays:
+            producer.send(f"{event_id},{cust},{track},{when},1,10001".encode(), key=str(cust).encode())
 
 
 def wait_for(condition, timeout, what, job=None):

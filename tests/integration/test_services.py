@@ -52,18 +52,14 @@ def test_from_nothing_up_check_down(private_settings, capsys):
     assert all(pids.values()), pids
 
     # Kafka: a message produced is consumed
-    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+    from common.clients import ensure_topic, read_topic
+    from common.sinks import KafkaEventProducer
 
     topic = f"t_{uuid.uuid4().hex[:8]}"
-    producer = KafkaProducer(bootstrap_servers=s.kafka_bootstrap_servers, acks="all")
-    meta = producer.send(topic, key=b"42", value=b"hello").get(timeout=30)
-    producer.close()
-    consumer = KafkaConsumer(bootstrap_servers=s.kafka_bootstrap_servers, consumer_timeout_ms=10000)
-    tp = TopicPartition(topic, meta.partition)
-    consumer.assign([tp])
-    consumer.seek(tp, meta.offset)
-    got = [(r.key, r.value) for r in consumer]
-    consumer.close()
+    ensure_topic(topic, settings=s)
+    with KafkaEventProducer(s, topic) as producer:
+        producer.send(b"hello", key=b"42")
+    got = [(r.key, r.value) for r in read_topic(topic, 2, s, timeout=5)]   # asks for 2: exactly 1 comes
     assert got == [(b"42", b"hello")]
 
     # Elasticsearch: a bulk-indexed document is found by a search
@@ -110,17 +106,14 @@ def test_port_taken_by_foreign_listener_fails_with_the_port(tmp_path):
 
 def test_spark_reads_kafka_with_fetched_jars(engines, unique, settings):
     """The SparkSession from common.spark reads a topic through the local connector jars."""
-    from kafka import KafkaProducer
-
+    from common.sinks import KafkaEventProducer
     from common.spark import connector_jars, get_spark
 
     assert any(j.name.startswith("spark-sql-kafka-0-10") for j in connector_jars(settings))
     topic = f"t_{unique}"
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
-    for i in range(5):
-        producer.send(topic, key=str(i).encode(), value=f"line {i}".encode())
-    producer.flush()
-    producer.close()
+    with KafkaEventProducer(settings, topic) as producer:     # lz4-compressed, as the shipper sends
+        for i in range(5):
+            producer.send(f"line {i}".encode(), key=str(i).encode())
     spark = get_spark("test-kafka-read", settings)
     df = (spark.read.format("kafka")
           .option("kafka.bootstrap.servers", settings.kafka_bootstrap_servers)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from common.clients import es_client, kafka_consumer, redis_client
+from common.clients import delete_topics, es_client, read_topic, redis_client
 from common.config import Settings
 from common.events import parse_event
 from common.schema import STAGE1_DOC_FIELDS, DEADLETTER_FIELDS
@@ -67,19 +67,9 @@ def test_kafka_producer_keys_by_customer_and_flushes_on_exit(engines, unique):
             for line in lines:
                 producer.send(line, key=line.split(b",")[1])
         # no explicit flush: leaving the block flushed
-        consumer = kafka_consumer(topic, auto_offset_reset="earliest", consumer_timeout_ms=10000,
-                                  group_id=f"t_{unique}")
-        received = []
-        for message in consumer:
-            received.append(message)
-            if len(received) == len(lines):
-                break
-        consumer.close()
+        received = read_topic(topic, len(lines))
     finally:
-        from kafka.admin import KafkaAdminClient
-        admin = KafkaAdminClient(bootstrap_servers=Settings().kafka_bootstrap_servers)
-        admin.delete_topics([topic])
-        admin.close()
+        delete_topics([topic])
     assert sorted(m.value for m in received) == sorted(lines)
     assert all(m.key == m.value.split(b",")[1] for m in received)
     # one customer, one partition: the per-customer order is kept

@@ -1,7 +1,10 @@
 """common.events: one live-file line -> a document, or a rejection with its reason."""
-from common.events import Rejected, customer_key, deadletter_doc, parse_event
-from common.schema import EVENT_COLUMNS, STAGE1_DOC_FIELDS
 from datetime import datetime
+
+import pytest
+
+from common.events import Rejected, customer_key, deadletter_doc, parse_datetime, parse_event
+from common.schema import EVENT_COLUMNS, EVENT_DATETIME_FORMAT, STAGE1_DOC_FIELDS
 
 GOOD = b"17,42,7,2024-05-01 08:15:00,1,10001"
 
@@ -75,3 +78,19 @@ def test_deadletter_doc_has_exactly_the_deadletter_fields():
 
 def test_columns_come_from_the_schema():
     assert len(GOOD.split(b",")) == len(EVENT_COLUMNS)
+
+
+@pytest.mark.parametrize("text", [
+    "2024-05-01 08:15:00", " 2024-05-01 08:15:00 ", "2024-02-29 23:59:59", "2024-5-1 8:15:0",
+    "2023-02-29 10:00:00", "2024-13-01 10:00:00", "2024-01-31 24:00:00", "2024-01-31 10:60:00",
+    "2024-01-31 10:00:60", "2024-01-31T10:00:00", "2024-01-31 10:00", "2024-01-31 10:00:00.5",
+    "\u0662024-01-31 10:00:00", ""])
+def test_parse_datetime_fast_path_agrees_with_strptime(text):
+    """The fromisoformat shortcut accepts and normalizes exactly what strptime does."""
+    try:
+        expected = datetime.strptime(text.strip(), EVENT_DATETIME_FORMAT)
+    except ValueError:
+        with pytest.raises(ValueError):
+            parse_datetime(text)
+        return
+    assert parse_datetime(text) == (expected, expected.strftime(EVENT_DATETIME_FORMAT))
