@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -244,7 +245,7 @@ def main() -> int:
     p.add_argument("--latency-trigger", default="500 milliseconds", help="trigger of the latency run")
     p.add_argument("--job-args", default="", help='extra streaming-job arguments, e.g. "--no-interest"')
     a = p.parse_args()
-    JOB_ARGS.extend(a.job_args.split())
+    JOB_ARGS.extend(shlex.split(a.job_args))
 
     s = get_settings()
     source = s.data_dir / "tracks.csv"
