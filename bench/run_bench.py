@@ -13,7 +13,10 @@ Three runs, each on its own topic, index and checkpoint (removed afterwards):
               mode (one Redis round trip and one index request per record, as the
               original demo). Its rate is measured on fewer events and compared as is.
 
-Prints a table, writes bench/results/bench-<time>.json and bench/results/bench-<time>.png.
+The throughput runs also record the CPU each part of the pipeline used per event
+(engines, shipper, Spark's JVM, its Python workers), read from /proc.
+
+Prints two tables, writes bench/results/bench-<time>.json and bench/results/bench-<time>.png.
 
     python bench/run_bench.py                    # make bench; about 6-8 minutes here
     python bench/run_bench.py --events 50000 --naive-events 5000 --latency-seconds 20
@@ -135,6 +138,47 @@ def warm_up(iso: Isolated, warmup: list[str], job: subprocess.Popen, work: Path,
         wait_for_line(work / f"{iso.run}-job.log", "interest batch", job)
 
 
+def cpu_by_part(job: int, shipper: int) -> dict[str, float]:
+    """CPU seconds used so far (user + system) by each part of the pipeline: the
+    engines (pids from the service manager), the shipper, and the streaming job
+    split into its Python driver, Spark's JVM and the Python workers the JVM forks."""
+    from common.services import ENGINES, our_pid
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    procs = {}                                       # pid -> (parent, name, cpu seconds)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            name, rest = (entry / "stat").read_text().rsplit(")", 1)
+        except OSError:
+            continue                                 # gone meanwhile
+        fields = rest.split()
+        procs[int(entry.name)] = (int(fields[1]), name.split("(", 1)[1],
+                                  (int(fields[11]) + int(fields[12])) / ticks)
+
+    def part_of(pid: int) -> str | None:
+        chain = []
+        while pid in procs and pid > 1:
+            chain.append(pid)
+            pid = procs[pid][0]
+        names = [procs[p][1] for p in chain]
+        if shipper in chain:
+            return "shipper"
+        if job in chain:
+            if chain[0] == job:
+                return "job: Python driver"
+            return "job: Spark JVM" if names[0] == "java" else "job: Python workers"
+        return None
+
+    parts = {name: procs[pid][2] for name in ENGINES
+             if (pid := our_pid(get_settings(), name)) in procs}
+    for pid, (_, _, cpu) in procs.items():
+        if (part := part_of(pid)) is not None:
+            parts[part] = parts.get(part, 0.0) + cpu
+    return parts
+
+
 def throughput_run(iso: Isolated, lines: list[str], warmup: list[str], work: Path, es,
                    naive: bool = False) -> dict:
     """After the warm-up, append ``lines`` at once and time until all are searchable."""
@@ -144,15 +188,21 @@ def throughput_run(iso: Isolated, lines: list[str], warmup: list[str], work: Pat
     shipper = iso.start_shipper(work)
     try:
         warm_up(iso, warmup, job, work, es)
+        cpu_before = cpu_by_part(job.pid, shipper.pid)
         started = time.monotonic()
         with open(iso.live, "a") as out:
             out.write("\n".join(lines) + "\n")
         done = wait_searchable(es, index, len(warmup) + len(lines), timeout=900)
+        cpu_after = cpu_by_part(job.pid, shipper.pid)
     finally:
         stop(shipper)
         stop(job)
     seconds = done - started
-    return {"events": len(lines), "seconds": round(seconds, 2), "events_per_s": round(len(lines) / seconds)}
+    # CPU per event, by part (a worker that exited meanwhile is missed: they are reused)
+    cpu_us = {part: round((cpu_after[part] - cpu_before.get(part, 0.0)) / len(lines) * 1e6, 1)
+              for part in sorted(cpu_after)}
+    return {"events": len(lines), "seconds": round(seconds, 2), "events_per_s": round(len(lines) / seconds),
+            "cpu_us_per_event": cpu_us}
 
 
 def latency_run(iso: Isolated, lines: list[str], warmup: list[str], rate: float, seconds: float,
@@ -299,6 +349,15 @@ def main() -> int:
                   f"({result['naive']['events']:,} events)", "")
     table.add_row("batched / naive", f"{result['ratio']:.1f}x", ">= 10x")
     console.print(table)
+    cpu = Table(title="CPU per event in the throughput runs (µs; 2 cores give 100 µs per event at 20,000/s)")
+    cpu.add_column("part")
+    for run in ("throughput", "naive"):
+        cpu.add_column(run, justify="right")
+    parts = result["throughput"]["cpu_us_per_event"]
+    for part in parts:
+        cpu.add_row(part, *(f"{result[run]['cpu_us_per_event'].get(part, 0):,.1f}" for run in ("throughput", "naive")))
+    cpu.add_row("total", *(f"{sum(result[run]['cpu_us_per_event'].values()):,.1f}" for run in ("throughput", "naive")))
+    console.print(cpu)
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"bench-{tag}.json").write_text(json.dumps(result, indent=1))

@@ -79,7 +79,7 @@ def kafka_config(s: Settings, config: dict | None = None) -> dict:
             **(config or {})}
 
 
-def _check_broker(client, s: Settings, timeout: float = 10) -> None:
+def _check_broker(client, s: Settings, timeout: float = 5) -> None:
     """librdkafka connects lazily; ask for metadata so a missing broker fails now."""
     from confluent_kafka import KafkaException
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from common.clients import EngineUnavailable, es_client, redis_client
+from common.clients import EngineUnavailable, ensure_topic, es_client, kafka_producer, redis_client
 from common.config import Settings
 from common.runner import Child, StageRunner
 
@@ -20,6 +20,11 @@ def test_unreachable_engines_name_the_url_and_the_fix():
         es_client(Settings(es_url="http://127.0.0.1:1"))
     with pytest.raises(EngineUnavailable, match=r"redis://127\.0\.0\.1:1/0 .*make services-up"):
         redis_client(Settings(redis_url="redis://127.0.0.1:1/0"))
+    nowhere = Settings(kafka_bootstrap_servers="127.0.0.1:1")
+    with pytest.raises(EngineUnavailable, match=r"Kafka is not reachable at 127\.0\.0\.1:1 .*make services-up"):
+        kafka_producer(nowhere)
+    with pytest.raises(EngineUnavailable, match=r"Kafka is not reachable at 127\.0\.0\.1:1 "):
+        ensure_topic("anything", settings=nowhere)
 
 
 def test_runner_returns_when_the_awaited_children_are_done_and_stops_the_rest(capfd):
