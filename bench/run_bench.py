@@ -18,7 +18,7 @@ The throughput runs also record the CPU each part of the pipeline used per event
 
 Prints two tables, writes bench/results/bench-<time>.json and bench/results/bench-<time>.png.
 
-    python bench/run_bench.py                    # make bench; about 6-8 minutes here
+    python bench/run_bench.py                    # make bench; about 4 minutes here
     python bench/run_bench.py --events 50000 --naive-events 5000 --latency-seconds 20
 """
 from __future__ import annotations

@@ -127,6 +127,9 @@ class KafkaEventProducer:
     # librdkafka settings; keys are librdkafka's own names
     CONFIG = {"acks": "all",
               "enable.idempotence": True,       # retries never duplicate a message
+              # key -> partition as Java clients (and Logstash) do it; librdkafka's
+              # own default hashes differently
+              "partitioner": "murmur2_random",
               "linger.ms": 20,                  # wait up to 20 ms to fill a batch...
               "batch.size": 256 * 1024,         # ...of up to 256 KiB per partition
               "compression.type": "lz4",        # text shrinks ~3x; lz4 is the cheapest codec to (de)compress
