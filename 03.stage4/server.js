@@ -36,6 +36,7 @@ function createDashboard(config = readConfig(), log = console) {
   let lastEsError = '';
 
   function push(event, data) {
+    if (stopped) return;             // a refresh that was in flight when stop() ran
     const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
     for (const res of pages) res.write(frame);
   }
@@ -50,7 +51,8 @@ function createDashboard(config = readConfig(), log = console) {
     } catch (err) {
       next.status.elasticsearch = 'down';
       // Log once per kind of failure, not every 2 s (messages carry changing port numbers).
-      if (err.name !== lastEsError) log.warn(`elasticsearch: ${err.name}: ${err.message} (retrying)`);
+      // (stop() closes the client under an in-flight refresh: not worth a warning)
+      if (!stopped && err.name !== lastEsError) log.warn(`elasticsearch: ${err.name}: ${err.message} (retrying)`);
       lastEsError = err.name;
     }
     let smsSent = null;
@@ -114,6 +116,7 @@ function createDashboard(config = readConfig(), log = console) {
       stopped = true;
       clearTimeout(timer);
       for (const res of pages) res.end();
+      pages.clear();
       if (server) await new Promise((resolve) => server.close(resolve));
       await relay.stop();
       await es.close();
