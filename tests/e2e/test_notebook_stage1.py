@@ -2,20 +2,18 @@
 (through the shipper's --history mode), and its answers match pandas on the CSV."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 
-import nbformat
 import pandas as pd
 import pytest
-from nbclient import NotebookClient
 
 from common.clients import es_client
 from common.config import REPO_ROOT, Settings
 from common.geo import lookup_zip
 from common.schema import EVENT_COLUMNS
+from tests.notebooks import run_notebook
 from tests.stage1_data import BAD_LINES, track_lines, write_lines
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -38,12 +36,9 @@ def test_notebook_answers_match_the_oracle(engines, unique, tmp_path, monkeypatc
         index_settings = es.indices.get_settings(index=index)[index]["settings"]["index"]
         assert index_settings["refresh_interval"] == "1s"
 
-        for key in ("INDEX_STAGE1", "INDEX_DEADLETTER", "RUNTIME_DIR", "STAGE1_NOTEBOOK_RESULTS"):
-            monkeypatch.setenv(key, env[key])        # the kernel inherits the environment
-        nb = nbformat.read(REPO_ROOT / "notebooks" / "01_stage1.ipynb", as_version=4)
-        NotebookClient(nb, kernel_name="python3", timeout=180,
-                       resources={"metadata": {"path": str(REPO_ROOT / "notebooks")}}).execute()
-        answers = json.loads((tmp_path / "answers.json").read_text())
+        answers = run_notebook("01_stage1.ipynb", {key: env[key] for key in (
+            "INDEX_STAGE1", "INDEX_DEADLETTER", "RUNTIME_DIR", "STAGE1_NOTEBOOK_RESULTS")},
+            tmp_path / "answers.json", monkeypatch)
     finally:
         for name in (index, deadletter):
             es.options(ignore_status=404).indices.delete(index=name)

@@ -7,14 +7,11 @@ with pandas on its own.
 """
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
-import nbformat
 import pandas as pd
 import pytest
 from elasticsearch import helpers
-from nbclient import NotebookClient
 
 from common.clients import es_client
 from common.config import REPO_ROOT, Settings
@@ -25,6 +22,7 @@ from common.interest import densest_window
 from common.schema import EVENT_COLUMNS, INTEREST_FIELDS, LEVELS, STAGE2_DOC_FIELDS
 from common.scripts import load_script
 from common.sinks import ensure_index
+from tests.notebooks import run_notebook
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 SAMPLE = REPO_ROOT / "data" / "sample"
@@ -64,12 +62,7 @@ def test_notebook_answers_match_the_oracle(engines, unique, tmp_path, monkeypatc
     es = es_client(s)
     try:
         load_indices(s, lines)
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)        # the kernel inherits the environment
-        nb = nbformat.read(REPO_ROOT / "notebooks" / "02_stage2.ipynb", as_version=4)
-        NotebookClient(nb, kernel_name="python3", timeout=180,
-                       resources={"metadata": {"path": str(REPO_ROOT / "notebooks")}}).execute()
-        answers = json.loads((tmp_path / "answers.json").read_text())
+        answers = run_notebook("02_stage2.ipynb", env, tmp_path / "answers.json", monkeypatch)
     finally:
         for name in (s.index_stage2, s.index_interest):
             es.options(ignore_status=404).indices.delete(index=name)

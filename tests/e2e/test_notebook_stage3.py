@@ -8,12 +8,11 @@ import os
 import subprocess
 import sys
 
-import nbformat
 import pandas as pd
 import pytest
-from nbclient import NotebookClient
 
 from common.config import REPO_ROOT, Settings
+from tests.notebooks import run_notebook
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -31,12 +30,7 @@ def test_notebook_runs_and_agrees_with_the_training(engines, unique, tmp_path, m
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "round 1 | v0001 |" in done.stdout
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)        # the kernel inherits the environment
-        nb = nbformat.read(REPO_ROOT / "notebooks" / "03_stage3.ipynb", as_version=4)
-        NotebookClient(nb, kernel_name="python3", timeout=240,
-                       resources={"metadata": {"path": str(REPO_ROOT / "notebooks")}}).execute()
-        answers = json.loads((tmp_path / "answers.json").read_text())
+        answers = run_notebook("03_stage3.ipynb", env, tmp_path / "answers.json", monkeypatch, timeout=240)
         targets_in_redis = {int(c) for c in r.smembers(s.redis_targets_set)}
     finally:
         keys = list(r.scan_iter(f"t_{unique}:*"))
