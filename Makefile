@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SERVICES := $(PY) -m common.services
 
-# Bounded runs (DESIGN §5b): make stage1 MAX_EVENTS=2000 RATE=500 DURATION=60
+# Bounded runs (every stage, see README): make stage1 MAX_EVENTS=2000 RATE=500 DURATION=60
 BOUNDED := $(if $(MAX_EVENTS),--max-events $(MAX_EVENTS)) $(if $(RATE),--rate $(RATE)) $(if $(DURATION),--duration $(DURATION))
 
 help: ## List every target with one line each
@@ -21,16 +21,16 @@ $(PY): pyproject.toml
 	@touch $(PY)
 
 setup: $(PY) ## Create .venv, install the Python project, Node packages and Chromium for the browser test
-	@$(PY) -m common.setup_extras
+	@$(PY) -m tools.setup_extras
 
 doctor: $(PY) ## Check this machine (Python, JDKs, ports, memory, disk, vm.max_map_count, registries)
-	@$(PY) -m common.doctor
+	@$(PY) -m tools.doctor
 
 data: data/tracks.csv ## Generate the deterministic synthetic data set into data/ (skipped when up to date)
 
-data/tracks.csv: common/datagen.py common/customers.py common/features_rules.py | $(PY)
+data/tracks.csv: tools/datagen.py common/customers.py common/profiles.py | $(PY)
 	@echo "==> generating the synthetic data set (seeded, deterministic)"
-	@$(PY) -m common.datagen
+	@$(PY) -m tools.datagen
 
 fetch: $(PY) ## Download the engines once (Maven Central) into .runtime/
 	@$(SERVICES) fetch
@@ -51,37 +51,37 @@ reset: $(PY) ## Stop the engines and wipe their data, checkpoints and offsets (d
 	@$(SERVICES) reset
 
 stage1: setup data services-up ## Stage 1: live generator -> log file -> shipper -> Elasticsearch
-	@$(PY) 00.stage1/run_stage1.py $(BOUNDED)
+	@$(PY) -m stage1.run_stage1 $(BOUNDED)
 
 stage1-history: setup data services-up ## Stage 1: load all of data/tracks.csv with its original timestamps
-	@$(PY) 00.stage1/shipper.py --history
+	@$(PY) -m stage1.shipper --history
 
 stage2-import: setup data services-up ## Stage 2: load customers into Redis hashes
-	@$(PY) 01.stage2/import_customers.py
+	@$(PY) -m stage2.import_customers
 
 stage2: setup data services-up ## Stage 2: generator -> shipper -> Kafka -> Spark streaming (enrich, interest list) -> ES/Redis
-	@$(PY) 01.stage2/run_stage2.py $(BOUNDED)
+	@$(PY) -m stage2.run_stage2 $(BOUNDED)
 
 stage3-train: setup data services-up ## Stage 3: features, train, gate, promote, score (EVERY=10m keeps retraining)
-	@$(PY) 02.stage3/train.py $(if $(EVERY),--every $(EVERY))
+	@$(PY) -m stage3.train $(if $(EVERY),--every $(EVERY))
 
 stage3-sms: setup services-up ## Stage 3: the SMS sender (reads the offers stream)
-	@$(PY) 02.stage3/sms_sender.py $(BOUNDED)
+	@$(PY) -m stage3.sms_sender $(BOUNDED)
 
 stage3: setup data services-up ## Stage 3: stage 2 + training, scoring, live targeting and the SMS sender
-	@$(PY) 02.stage3/run_stage3.py $(BOUNDED)
+	@$(PY) -m stage3.run_stage3 $(BOUNDED)
 
 stage4: setup services-up ## Stage 4: the live dashboard on http://127.0.0.1:3000
-	@$(PY) 03.stage4/run_stage4.py
+	@$(PY) -m stage4.run_stage4
 
-demo: setup data services-up ## Everything live: pipeline with stage 3 on + dashboard (DEMO_DURATION=60 to stop)
-	@$(PY) -m common.demo $(if $(DEMO_DURATION),--duration $(DEMO_DURATION))
+demo: setup data services-up ## Everything live: stage 3 + dashboard (DEMO_DURATION=60: 60 s of plays, then finish and exit)
+	@$(PY) -m tools.demo $(if $(DEMO_DURATION),--duration $(DEMO_DURATION))
 
 bench: setup data services-up ## Stage-2 throughput and latency vs the naive approach; table, JSON and PNG
 	@$(PY) bench/run_bench.py
 
 test: setup data ## Start the engines, run every test (unit, integration, notebooks, Node, browser), stop the engines
-	@$(PY) -m common.testrun
+	@$(PY) -m tools.testrun
 
 test-unit: $(PY) ## Only the fast unit tests (no engines)
 	@$(PY) -m pytest -q tests/unit

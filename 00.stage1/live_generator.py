@@ -1,92 +1,175 @@
 """Live generator: replay recorded plays into a log file, as if they happened now.
 
-Reads data/tracks.csv (no header; columns common.schema.EVENT_COLUMNS), replaces
-each play's timestamp with the current UTC time and appends the line to the live
-file (default 00.stage1/tracks_live.csv), at a steady rate. Lines are written
-whole and flushed, so a reader tailing the file never sees half a line for long.
-Lines that do not have the expected columns are replayed unchanged (useful to
-see the shipper's dead-letter path).
+Each line of data/tracks.csv (no header; columns common.schema.EVENT_COLUMNS)
+becomes a NEW play appended to the live file (default 00.stage1/tracks_live.csv):
+the same customer, track, device and zip, but the current UTC time and a new
+event_id. Ids continue across runs: the first run starts after the largest id
+in the source (so live plays never collide with the history), and every run
+goes on where the last one stopped, in the ids and in the source, which it
+starts again from the top when it reaches the end. The position is kept in
+.runtime/generator/ (``make reset`` wipes it along with the indices).
 
-    python 00.stage1/live_generator.py                      # 5 events/s until Ctrl-C
-    python 00.stage1/live_generator.py --rate 500 --max-events 2000
-    python 00.stage1/live_generator.py --duration 60 --start-at 10000 --out /tmp/live.csv
+Lines are written whole and flushed at a steady --rate, so a reader tailing the
+file never sees half a line for long. A source line that is not a play (wrong
+number of columns, or an event_id that is not a number) is replayed unchanged
+and not counted: useful to watch the shipper's dead-letter path.
+
+    python -m stage1.live_generator                      # 5 events/s until Ctrl-C
+    python -m stage1.live_generator --rate 500 --max-events 2000
+    python 00.stage1/live_generator.py --duration 60 --out /tmp/live.csv
 """
 from __future__ import annotations
 
 import argparse
-import signal
+import hashlib
+import json
+import os
 import sys
 import time
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-from itertools import islice
 from pathlib import Path
+from typing import Iterator
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # for `common`
-
-from common.config import get_settings
+from common.bounded import Bounds, add_bounded_args, stop_on_signals
+from common.config import Settings, get_settings
+from common.events import Rejected, event_id_of, split_line
 from common.progress import ProgressLine
 from common.schema import EVENT_COLUMNS, EVENT_DATETIME_FORMAT
 
 DATETIME_COLUMN = EVENT_COLUMNS.index("datetime")
+MAX_BATCH = 10_000          # lines per write, whatever the rate
 
 
-def with_current_time(line: str, now: datetime) -> str:
-    columns = line.split(",")
-    if len(columns) != len(EVENT_COLUMNS):
-        return line
+def as_new_play(line: str, event_id: int, now: datetime) -> str | None:
+    """The source line as a play happening now, with ``event_id``; None when the
+    line is not a play (it is then replayed unchanged)."""
+    columns = split_line(line)
+    if isinstance(columns, Rejected) or event_id_of(line) is None:
+        return None
+    columns[0] = str(event_id)
     columns[DATETIME_COLUMN] = now.strftime(EVENT_DATETIME_FORMAT)
     return ",".join(columns)
+
+
+# --- where the last run stopped ----------------------------------------------------
+@dataclass
+class ReplayPosition:
+    next_event_id: int      # the id the next play gets
+    source: str             # the source file it reads
+    source_line: int        # the next line of the source to replay
+
+
+def position_file(settings: Settings, live_file: Path) -> Path:
+    """One position per live file: ids are unique among the plays of one live file."""
+    tag = hashlib.sha1(str(Path(live_file).resolve()).encode()).hexdigest()[:8]
+    return settings.runtime_dir / "generator" / f"{Path(live_file).name}-{tag}.json"
+
+
+def largest_event_id(source: Path) -> int:
+    """The largest whole-number event_id in ``source`` (-1 when it has none)."""
+    largest = -1
+    with open(source, "rb") as f:
+        for line in f:
+            event_id = event_id_of(line)
+            if event_id is not None and event_id > largest:
+                largest = event_id
+    return largest
+
+
+def load_position(settings: Settings, source: Path, live_file: Path) -> ReplayPosition:
+    """Where this live file's replay goes on; the first time: the top of the
+    source, with ids after the source's largest one. A new source starts at
+    its top, ids still never below the saved ones."""
+    try:
+        saved = ReplayPosition(**json.loads(position_file(settings, live_file).read_text()))
+    except (FileNotFoundError, ValueError, TypeError):
+        saved = None
+    source = Path(source).resolve()
+    if saved is not None and saved.source == str(source):
+        return saved
+    first_id = largest_event_id(source) + 1
+    return ReplayPosition(max(first_id, saved.next_event_id if saved else 0), str(source), 0)
+
+
+def save_position(settings: Settings, live_file: Path, position: ReplayPosition) -> None:
+    path = position_file(settings, live_file)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(position)))
+    os.replace(tmp, path)          # atomic: a crash leaves the old position or the new one
+
+
+def next_event_id(settings: Settings, source: Path, live_file: Path) -> int:
+    """The id the next replayed play will get (a bounded stage counts its own plays from it)."""
+    return load_position(settings, source, live_file).next_event_id
+
+
+def source_lines(source: Path, start: int) -> Iterator[tuple[int, str]]:
+    """(line number, line) of ``source`` from line ``start``, round and round."""
+    while True:
+        found = False
+        with open(source, encoding="utf-8", errors="surrogateescape", newline="") as f:
+            for number, line in enumerate(f):
+                if number >= start:
+                    found = True
+                    yield number, line.rstrip("\r\n")
+        if not found and start == 0:
+            return                      # an empty source: nothing to replay
+        start = 0
+
+
+# --- the replay ---------------------------------------------------------------------
+def replay(settings: Settings, source: Path, out: Path, bounds: Bounds, stop) -> int:
+    """Append new plays to ``out`` until ``bounds`` or ``stop`` says so; returns how many."""
+    position = load_position(settings, source, out)
+    lines = source_lines(source, position.source_line)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with open(out, "a", encoding="utf-8", errors="surrogateescape") as live, \
+            ProgressLine(f"replaying into {out.name}", total=bounds.max_events) as progress:
+        while not bounds.done(written, stop):
+            due, batch, plays, now = bounds.due(written), [], 0, datetime.now(timezone.utc)
+            for number, line in (lines if due else ()):
+                play = as_new_play(line, position.next_event_id, now)
+                if play is not None:
+                    position.next_event_id += 1
+                    plays += 1
+                batch.append(play if play is not None else line)
+                position.source_line = number + 1
+                if plays >= due or len(batch) >= MAX_BATCH:
+                    break
+            if not batch:
+                if due:
+                    break                    # the source is empty
+                time.sleep(0.01)             # nothing due yet at this rate
+                continue
+            # The position is saved BEFORE the lines are written: a crash in
+            # between skips a few ids, it never hands the same id out twice.
+            save_position(settings, out, position)
+            live.write("\n".join(batch) + "\n")
+            live.flush()
+            written += plays
+            progress.advance(plays)
+            time.sleep(min(0.05, max(1.0 / (bounds.rate or 1000), 0.001)))
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:
     s = get_settings()
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_bounded_args(p, rate=s.replay_rate, what="plays")
     p.add_argument("--source", type=Path, default=s.data_dir / "tracks.csv")
     p.add_argument("--out", type=Path, default=s.live_file)
-    p.add_argument("--rate", type=float, default=s.replay_rate, help="events per second")
-    p.add_argument("--max-events", type=int, help="stop after this many lines")
-    p.add_argument("--duration", type=float, help="stop after this many seconds")
-    p.add_argument("--start-at", type=int, default=0, help="skip this many source lines first")
     a = p.parse_args(argv)
     if not a.source.exists():
         print(f"{a.source} is missing; generate it with: make data", file=sys.stderr)
         return 1
-
-    stop = False
-
-    def on_signal(*_):
-        nonlocal stop
-        stop = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    written = 0
-    started = time.monotonic()
-    with open(a.source, encoding="utf-8", errors="surrogateescape", newline="") as source, \
-            open(a.out, "a", encoding="utf-8", errors="surrogateescape") as out, \
-            ProgressLine(f"replaying into {a.out.name}", total=a.max_events) as progress:
-        lines = (line.rstrip("\r\n") for line in islice(source, a.start_at, None))
-        while not stop:
-            elapsed = time.monotonic() - started
-            if a.duration is not None and elapsed >= a.duration:
-                break
-            # everything due by now, on a steady schedule of `rate` per second
-            due = int(elapsed * a.rate) + 1 - written
-            if a.max_events is not None:
-                due = min(due, a.max_events - written)
-            now = datetime.now(timezone.utc)
-            batch = [with_current_time(line, now) for line in islice(lines, max(due, 0))]
-            if batch:
-                out.write("\n".join(batch) + "\n")
-                out.flush()
-                written += len(batch)
-                progress.advance(len(batch))
-            if (a.max_events is not None and written >= a.max_events) or len(batch) < due:
-                break   # done, or the source ran out
-            time.sleep(min(0.05, max(1.0 / a.rate, 0.001)))
-    print(f"generator: wrote {written} events to {a.out} in {time.monotonic() - started:.1f} s")
+    bounds, stop = Bounds.from_args(a), stop_on_signals()
+    first = next_event_id(s, a.source, a.out)
+    written = replay(s, a.source, a.out, bounds, stop)
+    print(f"generator: wrote {written} events (ids {first}..{first + written - 1}) to {a.out} "
+          f"in {bounds.elapsed():.1f} s")
     return 0
 
 

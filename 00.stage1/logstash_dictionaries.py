@@ -4,15 +4,12 @@ The shipper looks zips up in common.geo; Logstash cannot import Python, so the
 same table is written out as three YAML dictionaries under .runtime/logstash/:
 zip -> "lat,lon" (a geo_point string), zip -> state, zip -> city.
 
-    python 00.stage1/logstash_dictionaries.py
+    python -m stage1.logstash_dictionaries      # or: python 00.stage1/logstash_dictionaries.py
 """
 from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # for `common`
 
 from common.config import get_settings
 from common.geo import zip_table

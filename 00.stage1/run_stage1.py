@@ -1,46 +1,93 @@
 """Stage 1 in one command: the live generator and the shipper, side by side.
 
-Creates the stage-1 index from the shared template, then runs
-  live_generator.py  data/tracks.csv -> 00.stage1/tracks_live.csv (current timestamps)
-  shipper.py         tracks_live.csv -> Elasticsearch index ba_realtime
-together (common.runner). Ctrl-C stops both; each prints its summary.
-Bounded (--max-events / --duration) it exits 0 once the last event is searchable.
+    live_generator   data/tracks.csv -> 00.stage1/tracks_live.csv (new plays, current time)
+    shipper          tracks_live.csv -> Elasticsearch index ba_realtime
+run together (common.runner); Ctrl-C stops both, each prints its summary.
 
-    python 00.stage1/run_stage1.py                            # live until Ctrl-C
-    python 00.stage1/run_stage1.py --max-events 2000 --rate 500
-    make stage1 MAX_EVENTS=2000 RATE=500                      # the same, engines and data first
+Bounded (--max-events, or --duration at --rate) the stage plans its plays up
+front: their ids start where the generator's sequence stands, and the stage
+exits 0 once exactly those plays are searchable. A shipper that never ran for
+this index starts at the end of the live file (plays written for other stages
+are not this index's); lines an earlier stage-1 run left unshipped go first.
+
+    python -m stage1.run_stage1                            # live until Ctrl-C
+    python -m stage1.run_stage1 --max-events 2000 --rate 500
+    make stage1 MAX_EVENTS=2000 RATE=500                   # the same, engines and data first
 """
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))   # for `common`
-
+from common.bounded import Bounds, add_bounded_args
 from common.clients import EngineUnavailable, es_client
-from common.config import get_settings
-from common.follower import FileFollower
+from common.config import Settings, get_settings
 from common.runner import Child, StageRunner
 from common.schema import STAGE1_DOC_FIELDS
 from common.sinks import ensure_index
+from stage1.follower import FileFollower
+from stage1.live_generator import next_event_id
+from stage1.shipper import default_offset_file
 
-sys.path.insert(0, str(HERE))
-from shipper import default_offset_file   # noqa: E402  (the shipper's own offset-file rule)
+PY = sys.executable
+
+
+def add_live_args(p: argparse.ArgumentParser, s: Settings) -> argparse.ArgumentParser:
+    """The options every live stage shares (stages 2 and 3 reuse them)."""
+    add_bounded_args(p, rate=s.replay_rate, what="plays")
+    p.add_argument("--live-file", type=Path, default=s.live_file)
+    p.add_argument("--source", type=Path, default=s.data_dir / "tracks.csv", help="plays to replay")
+    return p
+
+
+@dataclass
+class LiveRun:
+    """One run of the live log: where from, where to, and which plays are its own."""
+    source: Path
+    live_file: Path
+    rate: float
+    first_event_id: int
+    events: int | None          # planned plays of a bounded run; None = live until Ctrl-C
+
+    def own_plays_args(self) -> list[str]:
+        """Tells a downstream part which plays to wait for (empty when live)."""
+        if self.events is None:
+            return []
+        return ["--first-event-id", str(self.first_event_id), "--max-events", str(self.events)]
+
+    def generator(self) -> Child:
+        bounded = [] if self.events is None else ["--max-events", str(self.events)]
+        return Child("generator", [PY, "-m", "stage1.live_generator", "--source", str(self.source),
+                                   "--out", str(self.live_file), "--rate", str(self.rate), *bounded])
+
+    def shipper(self, *sink_args: str) -> Child:
+        return Child("shipper", [PY, "-m", "stage1.shipper", "--live-file", str(self.live_file),
+                                 *sink_args, *self.own_plays_args()])
+
+
+def plan_live_run(s: Settings, args: argparse.Namespace, sink: str, target: str) -> LiveRun:
+    """Before anything starts: this run's first id, and the shipper's starting point."""
+    follower = FileFollower(args.live_file, default_offset_file(s, sink, target, args.live_file))
+    if follower.start_at_end_if_new():
+        print(f"{sink}:{target} is new: its shipper starts at the end of {args.live_file.name}", flush=True)
+    backlog = follower.backlog_lines()
+    if backlog:
+        print(f"{backlog} lines an earlier run left in {args.live_file.name} are shipped first", flush=True)
+    run = LiveRun(args.source, args.live_file, args.rate, next_event_id(s, args.source, args.live_file),
+                  Bounds.from_args(args).planned_events())
+    if run.events is not None:
+        print(f"this run: {run.events} plays, event ids {run.first_event_id}.."
+              f"{run.first_event_id + run.events - 1}", flush=True)
+    return run
 
 
 def main(argv: list[str] | None = None) -> int:
     s = get_settings()
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--rate", type=float, default=s.replay_rate, help="events per second")
-    p.add_argument("--max-events", type=int)
-    p.add_argument("--duration", type=float)
-    p.add_argument("--live-file", type=Path, default=s.live_file)
-    p.add_argument("--source", type=Path, default=s.data_dir / "tracks.csv")
+    p = add_live_args(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]), s)
     p.add_argument("--index", default=s.index_stage1)
     a = p.parse_args(argv)
-
     if not a.source.exists():
         print(f"{a.source} is missing; generate it with: make data", file=sys.stderr)
         return 1
@@ -51,30 +98,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"stage 1: {a.source} -> {a.live_file} -> Elasticsearch {s.es_url} index {a.index}", flush=True)
 
-    generator = [sys.executable, str(HERE / "live_generator.py"), "--source", str(a.source),
-                 "--out", str(a.live_file), "--rate", str(a.rate)]
-    shipper = [sys.executable, str(HERE / "shipper.py"), "--sink", "es", "--index", a.index,
-               "--live-file", str(a.live_file)]
-    if a.duration is not None:
-        generator += ["--duration", str(a.duration)]
-    if a.max_events is not None:
-        # Lines an earlier run left unshipped are shipped first; count them in, so
-        # the shipper stops after the last line this run writes.
-        offsets = default_offset_file(s, "es", a.index, a.live_file)
-        backlog = FileFollower(a.live_file, offsets).backlog_lines()
-        if backlog:
-            print(f"stage 1: {backlog} lines from an earlier run are still to ship", flush=True)
-        with open(a.source, "rb") as f:    # a small source file ends the replay early
-            replayed = min(a.max_events, sum(1 for _ in f))
-        generator += ["--max-events", str(replayed)]
-        shipper += ["--max-events", str(replayed + backlog)]
-    elif a.duration is not None:
-        shipper += ["--duration", str(a.duration + 5)]   # a little longer to catch the last lines
-
-    runner = StageRunner([Child("generator", generator), Child("shipper", shipper)])
-    # bounded: done when the shipper is (it waits until its last line is searchable)
-    bounded = a.max_events is not None or a.duration is not None
-    return runner.run(until=["generator", "shipper"] if bounded else None)
+    run = plan_live_run(s, a, "es", a.index)
+    runner = StageRunner([run.generator(), run.shipper("--sink", "es", "--index", a.index)])
+    # bounded: done when the shipper is (it waits until its last play is searchable)
+    return runner.run(until=["shipper"] if run.events is not None else None)
 
 
 if __name__ == "__main__":

@@ -14,32 +14,35 @@ resumes without losing or repeating a line.
   --history     load the whole data/tracks.csv, original timestamps, as fast as
                 the bulk API allows (refresh turned off during the load).
 
-    python 00.stage1/shipper.py                          # live, to ES, until Ctrl-C
-    python 00.stage1/shipper.py --max-events 2000        # exit 0 once 2000 lines are searchable
-    python 00.stage1/shipper.py --sink kafka             # stage 2
+A bounded run ships until its own plays are shipped: ``--max-events N`` with
+``--first-event-id F`` waits for the plays F .. F+N-1 (what the generator wrote
+for this run); lines an earlier run left behind are shipped too, first, and
+reported as backlog. Without --first-event-id every line counts.
+
+    python -m stage1.shipper                             # live, to ES, until Ctrl-C
+    python -m stage1.shipper --max-events 2000           # exit 0 once 2000 lines are searchable
+    python -m stage1.shipper --sink kafka                # stage 2
     python 00.stage1/shipper.py --history                # months of data for the charts
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
-import signal
 import sys
 import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # for `common`
-
 from elasticsearch import helpers
 
+from common.bounded import Bounds, add_bounded_args, stop_on_signals
 from common.clients import EngineUnavailable, ensure_topic, es_client
 from common.config import Settings, get_settings
-from common.events import Rejected, customer_key, parse_event
-from common.follower import FileFollower, Line
+from common.events import Rejected, customer_key, event_id_of, parse_event
 from common.progress import ProgressLine
 from common.schema import DEADLETTER_FIELDS, STAGE1_DOC_FIELDS
 from common.sinks import EsBulkSink, KafkaEventProducer, ensure_index, set_refresh_interval
+from stage1.follower import FileFollower, Line
 
 # A live batch is sent when it has this many lines, or when the file has been
 # quiet for one poll (0.1 s): small batches keep latency low at 5 events/s,
@@ -108,21 +111,40 @@ def default_offset_file(settings: Settings, sink: str, target: str, live_file: P
     return settings.runtime_dir / "offsets" / f"shipper-{sink}-{target}-{tag}.json"
 
 
-def ship_live(follower: FileFollower, sink, stop: threading.Event,
-              max_events: int | None, duration: float | None) -> None:
-    deadline = time.monotonic() + duration if duration else None
+class OwnPlays:
+    """Tells the lines of this run (event ids first .. first+count-1) from the
+    backlog of earlier runs. Without ``first`` every line counts as this run's."""
+
+    def __init__(self, first: int | None, count: int | None):
+        self.first, self.count = first, count
+        self.own = self.backlog = 0
+
+    def is_own(self, line: bytes) -> bool:
+        if self.first is None:
+            return True
+        event_id = event_id_of(line)
+        return event_id is not None and self.first <= event_id < self.first + (self.count or 1 << 62)
+
+
+def ship_live(follower: FileFollower, sink, bounds: Bounds, stop: threading.Event,
+              plays: OwnPlays) -> None:
+    """Ship batches of complete lines; commit each batch's position once the sink confirmed it."""
     batch: list[Line] = []
-    with ProgressLine(f"shipping {follower.path.name}", total=max_events) as progress:
+    own_in_batch = 0
+    with ProgressLine(f"shipping {follower.path.name}", total=bounds.max_events) as progress:
         for line in follower.lines(stop=stop, idle_ticks=True):
             if line is not None:
                 batch.append(line)
-            room = None if max_events is None else max_events - sink.counts["shipped"] - len(batch)
-            if batch and (line is None or len(batch) >= LIVE_BATCH_LINES or room == 0):
+                own_in_batch += plays.is_own(line.data)
+            enough = bounds.max_events is not None and plays.own + own_in_batch >= bounds.max_events
+            if batch and (line is None or len(batch) >= LIVE_BATCH_LINES or enough):
                 sink.ship(batch)
                 follower.commit(batch[-1].position)     # only after the sink confirmed
+                plays.own += own_in_batch
+                plays.backlog += len(batch) - own_in_batch
                 progress.advance(len(batch), rejected=sink.counts["rejected"])
-                batch = []
-            if room == 0 or (deadline and time.monotonic() >= deadline):
+                batch, own_in_batch = [], 0
+            if bounds.done(plays.own, stop):
                 break
     # lines read but not confirmed (Ctrl-C mid-batch) are simply read again next time
 
@@ -179,21 +201,19 @@ def ship_history(source: Path, sink: ToElasticsearch, bulk_size: int,
 def main(argv: list[str] | None = None) -> int:
     s = get_settings()
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_bounded_args(p, rate=False, what="lines of this run")
+    p.add_argument("--first-event-id", type=int, help="this run's plays start at this id (see above)")
     p.add_argument("--sink", choices=["es", "kafka"], default="es")
     p.add_argument("--live-file", type=Path, default=s.live_file)
     p.add_argument("--offset-file", type=Path, help="default: .runtime/offsets/shipper-<sink>-<target>-<hash>.json")
     p.add_argument("--index", default=s.index_stage1, help="Elasticsearch index (--sink es)")
     p.add_argument("--topic", default=s.kafka_topic, help="Kafka topic (--sink kafka)")
-    p.add_argument("--max-events", type=int, help="exit 0 once this many lines are handled and searchable")
-    p.add_argument("--duration", type=float, help="stop after this many seconds")
     p.add_argument("--history", action="store_true", help="bulk-load --source with original timestamps")
     p.add_argument("--source", type=Path, default=s.data_dir / "tracks.csv", help="file for --history")
     p.add_argument("--bulk-size", type=int, default=s.bulk_size, help="documents per bulk request")
     a = p.parse_args(argv)
-
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    bounds, stop = Bounds.from_args(a), stop_on_signals()
+    plays = OwnPlays(a.first_event_id, a.max_events)
 
     try:
         if a.history:
@@ -209,13 +229,14 @@ def main(argv: list[str] | None = None) -> int:
             follower = FileFollower(a.live_file, offset_file)
             print(f"shipper: following {a.live_file} -> {a.sink}:{target} (offsets in {offset_file})",
                   flush=True)
-            ship_live(follower, sink, stop, a.max_events, a.duration)
+            ship_live(follower, sink, bounds, stop, plays)
         where = sink.finish()
     except EngineUnavailable as exc:
         print(f"shipper: {exc}", file=sys.stderr)
         return 1
     c = sink.counts
-    print(f"shipper: shipped {c['shipped']} events, rejected {c['rejected']}, "
+    backlog = f", {plays.backlog} of them left by earlier runs" if plays.first is not None and plays.backlog else ""
+    print(f"shipper: shipped {c['shipped']} events{backlog}, rejected {c['rejected']}, "
           + (f"indexed {c['indexed']} " if "indexed" in c else f"sent {c['sent']} ") + where, flush=True)
     return 0
 

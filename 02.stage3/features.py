@@ -3,7 +3,7 @@
 Reads the listening history (data/tracks.csv, or the stage-2/3 index with
 --from-es), the customers (data/cust.csv) and the past ad clicks
 (data/clicks.csv), computes one row per customer with Spark
-(common.features.customer_features), and writes
+(customer_features below), and writes
 
     .runtime/stage3/features/features.parquet   every customer who played: features (+ label if offered)
     .runtime/stage3/features/labelled.libsvm    the labelled rows as label + vector, for learners
@@ -13,35 +13,100 @@ The label is 1 when the customer clicked ADV_REDUCED_1DAY. Only customers who
 saw the offer appear in clicks.csv (Free and Silver), so only they are
 labelled; Gold customers get features but no label.
 
+Every play counts: a customer's ``morning`` is the share of ALL their plays that
+started in the morning (the original demo kept only the last play's bucket).
+``customer_features`` and ``vectorizer_stages`` are pure DataFrame
+transformations (no I/O), so a unit test can feed a crafted history and compare
+with a pandas oracle (common.profiles.listening_profile, the generator's rules).
+
 Usage:
-    python 02.stage3/features.py               # from data/tracks.csv
+    python -m stage3.features                  # from data/tracks.csv
     python 02.stage3/features.py --from-es     # from the documents the streaming job indexed
 """
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import shutil
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from common.config import Settings, get_settings  # noqa: E402
-from common.customers import age_band, gender_label, level_label, parse_customer  # noqa: E402
-from common.schema import EVENT_DATETIME_JAVA, EVENT_FIELDS, OFFER_NAME, spark_schema  # noqa: E402
+from common.config import Settings, get_settings
+from common.customers import age_band, gender_label, level_label
+from common.profiles import PROFILE_COLUMNS, TIME_OF_DAY, time_of_day
+from common.readers import iter_customers
+from common.schema import EVENT_DATETIME_JAVA, EVENT_FIELDS, OFFER_NAME, spark_schema
 
 
 # no progress bars: the scripts print their own one-line summary
 QUIET = {"spark.ui.showConsoleProgress": "false"}
 
 
+NUMERIC_FEATURES = list(PROFILE_COLUMNS)   # morning ... night, mobile, distinct_ratio, plays
+CATEGORICAL_FEATURES = ["level", "gender", "age_band", "campaign"]
+FEATURE_COLUMNS = NUMERIC_FEATURES + CATEGORICAL_FEATURES
+
+
+def _hour_buckets(spark):
+    """A 24-row table hour -> bucket, taken from common.profiles.time_of_day
+    so the buckets are defined once (the generator uses the same function)."""
+    return spark.createDataFrame([(h, time_of_day(h)) for h in range(24)], "hour INT, time_of_day STRING")
+
+
+def customer_features(plays, customers):
+    """Features per customer who played at least once.
+
+    plays:     customer_id, track_id, datetime (timestamp), ismobile
+    customers: customer_id, level, gender, age_band, campaign (strings)
+    """
+    from pyspark.sql import functions as F
+
+    spark = plays.sparkSession
+    per_bucket = (
+        plays.groupBy("customer_id", F.hour("datetime").alias("hour")).count()
+        .join(F.broadcast(_hour_buckets(spark)), "hour")
+        .groupBy("customer_id").pivot("time_of_day", list(TIME_OF_DAY)).sum("count")
+    )
+    totals = plays.groupBy("customer_id").agg(
+        F.count("*").alias("plays"),
+        F.avg("ismobile").alias("mobile"),
+        F.countDistinct("track_id").alias("distinct_tracks"),
+    )
+    return (
+        totals.join(per_bucket, "customer_id", "left")
+        .select(
+            "customer_id",
+            *[(F.coalesce(F.col(b), F.lit(0)) / F.col("plays")).alias(b) for b in TIME_OF_DAY],
+            F.col("mobile").cast("double"),
+            (F.col("distinct_tracks") / F.col("plays")).alias("distinct_ratio"),
+            F.col("plays").cast("double"),
+        )
+        # inner join: a play by a customer missing from cust.csv has no attributes
+        .join(customers.select("customer_id", *CATEGORICAL_FEATURES), "customer_id")
+    )
+
+
+def vectorizer_stages():
+    """Spark ML stages turning the feature columns into one ``features`` vector:
+    categories are indexed then one-hot encoded, numbers pass through."""
+    from pyspark.ml.feature import OneHotEncoder, StringIndexer, VectorAssembler
+
+    idx = [f"{c}_idx" for c in CATEGORICAL_FEATURES]
+    vec = [f"{c}_vec" for c in CATEGORICAL_FEATURES]
+    return [
+        # stringOrderType fixes the category order, so the same data gives the same model
+        StringIndexer(inputCols=CATEGORICAL_FEATURES, outputCols=idx, handleInvalid="keep",
+                      stringOrderType="alphabetAsc"),
+        OneHotEncoder(inputCols=idx, outputCols=vec, handleInvalid="keep"),
+        VectorAssembler(inputCols=NUMERIC_FEATURES + vec, outputCol="features"),
+    ]
+
+
+# --- sources ---------------------------------------------------------------------------
 def features_dir(settings: Settings) -> Path:
     return settings.runtime_dir / "stage3" / "features"
 
 
-# --- sources ---------------------------------------------------------------------------
 def read_plays_csv(spark, path: Path):
     """tracks.csv (no header) -> customer_id, track_id, datetime (timestamp), ismobile."""
     from pyspark.sql import functions as F
@@ -71,15 +136,9 @@ def read_plays_es(spark, settings: Settings):
 def read_customers(spark, path: Path):
     """cust.csv -> customer_id, level, gender, age_band, campaign (labels, as the documents show them).
 
-    Rows parse_customer refuses are skipped here (the stage-2 importer reports them)."""
-    rows = []
-    with open(path, newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            try:
-                c, _ = parse_customer(row)
-            except ValueError:
-                continue
-            rows.append((c.cust_id, level_label(c.level), gender_label(c.gender), age_band(c.age), str(c.campaign)))
+    Rows common.readers.iter_customers refuses are skipped (the stage-2 importer reports them)."""
+    rows = [(c.cust_id, level_label(c.level), gender_label(c.gender), age_band(c.age), str(c.campaign))
+            for _, c, _ in iter_customers(path) if c is not None]
     return spark.createDataFrame(rows, "customer_id INT, level STRING, gender STRING, age_band STRING, campaign STRING")
 
 
@@ -96,8 +155,6 @@ def read_labels(spark, path: Path):
 def build_features(spark, settings: Settings, from_es: bool = False):
     """Returns (features of every customer who played, the labelled subset, the data window)."""
     from pyspark.sql import functions as F
-
-    from common.features import customer_features
 
     plays = read_plays_es(spark, settings) if from_es else read_plays_csv(spark, settings.data_dir / "tracks.csv")
     plays = plays.cache()
@@ -117,8 +174,6 @@ def build_features(spark, settings: Settings, from_es: bool = False):
 def write_outputs(feats, labelled, out: Path) -> None:
     """Parquet of all features (label null when not offered) and LIBSVM of the labelled rows."""
     from pyspark.ml import Pipeline
-
-    from common.features import vectorizer_stages
 
     labels = labelled.select("customer_id", "label")
     feats.join(labels, "customer_id", "left").write.mode("overwrite").parquet(str(out / "features.parquet"))

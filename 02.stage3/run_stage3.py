@@ -1,16 +1,17 @@
-"""Stage 3 in one command: stage 2 with targeting on, plus training and the SMS sender.
+"""Stage 3 in one command: stage 2 with live targeting, plus training and the SMS sender.
 
-1. imports data/cust.csv into Redis (01.stage2/import_customers.py);
-2. trains, gates and scores once (02.stage3/train.py), so targets exist before plays arrive;
-3. runs together: the generator, the shipper (Kafka), the streaming job with
-   --stage3 (queues offers, writes ba_realtime3), the SMS sender and, when live,
-   the retrainer (train.py --every, 10m by default);
-4. bounded (--max-events / --duration): once the streaming job is done, the
-   sender delivers what is still queued (--until-idle) and the stage exits 0.
+1. imports data/cust.csv into Redis (stage2.import_customers);
+2. trains, gates and scores once (stage3.train), so targets exist before plays arrive;
+3. runs together: stage 1's generator and shipper (to Kafka), stage 3's streaming
+   job (stage 2's queries + targeting -> ba_realtime3, offers queued in Redis),
+   the SMS sender and, when live, the retrainer (stage3.train --every, 10m by default);
+4. bounded (--max-events, or --duration at --rate): once the streaming job has
+   handled this run's plays, the sender delivers what is still queued and the
+   stage exits 0.
 
-    python 02.stage3/run_stage3.py                                # live, until Ctrl-C
-    python 02.stage3/run_stage3.py --max-events 2000 --rate 200   # bounded
-    python 02.stage3/run_stage3.py --every 30m --webhook http://127.0.0.1:8000/sms
+    python -m stage3.run_stage3                                # live, until Ctrl-C
+    python -m stage3.run_stage3 --max-events 2000 --rate 200   # bounded
+    python -m stage3.run_stage3 --every 30m --webhook http://127.0.0.1:8000/sms
 """
 from __future__ import annotations
 
@@ -19,49 +20,58 @@ import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # for `common`
-
-from common.config import REPO_ROOT  # noqa: E402
-from common.runner import Child, StageRunner  # noqa: E402
-from common.scripts import load_script  # noqa: E402
+from common.config import REPO_ROOT, get_settings
+from common.runner import Child, StageRunner
+from stage1.run_stage1 import add_live_args
+from stage2 import import_customers
+from stage2.run_stage2 import streaming_children
+from stage3 import sms_sender
 
 PY = sys.executable
 
 
-def _stage2():
-    """01.stage2/run_stage2.py, whose children (generator, shipper, job) stage 3 reuses."""
-    return load_script("01.stage2/run_stage2.py")
-
-
-def parse_args(argv=None):
-    p = _stage2().add_stage_args(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
+def parse_args(argv=None) -> argparse.Namespace:
+    p = add_live_args(argparse.ArgumentParser(description=__doc__.splitlines()[0]), get_settings())
     p.add_argument("--every", default="10m", help="live: retrain this often (default 10m)")
     p.add_argument("--webhook", help="deliver SMS by HTTP POST here instead of the outbox file")
     p.add_argument("--outbox", type=Path, help="outbox file (default .runtime/sms_outbox.jsonl)")
     return p.parse_args(argv)
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    bounded = bool(args.max_events or args.duration)
-    sender_opts = [*(["--webhook", args.webhook] if args.webhook else []),
-                   *(["--outbox", str(args.outbox)] if args.outbox else [])]
+def prepare() -> int:
+    """Customers into Redis and one training round (model + targets) before plays arrive.
+    Training runs as its own process, so its Spark JVM is gone once the round is done."""
+    return import_customers.main([]) or subprocess.run([PY, "-m", "stage3.train"], cwd=REPO_ROOT).returncode
 
-    for step in (["01.stage2/import_customers.py"], ["02.stage3/train.py"]):
-        done = subprocess.run([PY, *step], cwd=REPO_ROOT)
-        if done.returncode != 0:
-            return done.returncode
 
-    children = _stage2().stage2_children(args, stage3=True)
-    children.append(Child("sms", [PY, "02.stage3/sms_sender.py", *sender_opts]))
+def children(args: argparse.Namespace) -> tuple[list[Child], bool]:
+    """The stage's processes, and whether the run is bounded; the demo adds the dashboard."""
+    kids = streaming_children(get_settings(), args, job="stage3.streaming_job")
+    bounded = "--max-events" in kids[-1].argv
+    kids.append(Child("sms", [PY, "-m", "stage3.sms_sender", *sender_args(args)]))
     if not bounded:
-        children.append(Child("retrain", [PY, "02.stage3/train.py", "--every", args.every, "--skip-first"]))
-    code = StageRunner(children).run(until=["streaming"] if bounded else None)
+        kids.append(Child("retrain", [PY, "-m", "stage3.train", "--every", args.every, "--skip-first"]))
+    return kids, bounded
+
+
+def sender_args(args: argparse.Namespace) -> list[str]:
+    return [*(["--webhook", args.webhook] if args.webhook else []),
+            *(["--outbox", str(args.outbox)] if args.outbox else [])]
+
+
+def run(args: argparse.Namespace, extra: list[Child] = (), grace: float = 20.0) -> int:
+    """Run the stage (and ``extra`` children beside it) until done or Ctrl-C."""
+    kids, bounded = children(args)
+    code = StageRunner(kids + list(extra), grace=grace).run(until=["streaming"] if bounded else None)
     if code == 0 and bounded:
         # the last micro-batch may have queued offers after the sender was stopped
-        code = subprocess.run([PY, "02.stage3/sms_sender.py", "--until-idle", "3", *sender_opts],
-                              cwd=REPO_ROOT).returncode
+        code = sms_sender.main(["--until-idle", "3", *sender_args(args)])
     return code
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    return prepare() or run(args)
 
 
 if __name__ == "__main__":

@@ -15,9 +15,9 @@ delivered offer_ids are a Redis set checked before every send, the outbox file
 refuses an offer_id it already holds, and the webhook gets an Idempotency-Key.
 
 Usage:
-    python 02.stage3/sms_sender.py                      # outbox file .runtime/sms_outbox.jsonl
-    python 02.stage3/sms_sender.py --webhook http://127.0.0.1:8000/sms   # or SMS_WEBHOOK_URL
-    python 02.stage3/sms_sender.py --max-events 100 --duration 60 --rate 50
+    python -m stage3.sms_sender                         # outbox file .runtime/sms_outbox.jsonl
+    python -m stage3.sms_sender --webhook http://127.0.0.1:8000/sms   # or SMS_WEBHOOK_URL
+    python -m stage3.sms_sender --max-events 100 --duration 60 --rate 50
     python 02.stage3/sms_sender.py --until-idle 3       # deliver what is queued, then exit
 """
 from __future__ import annotations
@@ -25,17 +25,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import requests
 
-import requests  # noqa: E402
-
-from common.config import Settings, get_settings  # noqa: E402
+from common.bounded import Bounds, add_bounded_args, stop_on_signals
+from common.config import Settings, get_settings
+from stage3.offers import offer_notice
 
 GROUP = "sms-sender"
 MESSAGE = "Hi {name}! Enjoying \"{title}\"? Go Gold for a day at a reduced price: reply GOLD. (offer {offer_id})"
@@ -167,8 +166,7 @@ class SmsSender:
             print(f"dead letter: offer {offer['offer_id']} after {self.s.sms_max_attempts} attempts: {error}",
                   flush=True)
             return "dead"
-        notice = {"type": "sms_sent", **{k: offer.get(k) for k in
-                  ("customer_id", "name", "level", "track_id", "title", "offer")}, "at": _now()}
+        notice = offer_notice("sms_sent", offer, _now())
         tx = self.r.pipeline(transaction=True)
         tx.sadd(delivered_set(self.s), offer["offer_id"])
         tx.incr(self.s.redis_sms_sent_counter)
@@ -178,18 +176,17 @@ class SmsSender:
         self.counts["delivered"] += 1
         return "delivered"
 
-    def run(self, max_events: int | None = None, duration: float | None = None,
-            rate: float | None = None, until_idle: float | None = None, stop=lambda: False) -> dict:
-        """Deliver until max_events offers are handled, duration passes, nothing new
-        came for until_idle seconds, or stop() is true."""
-        started = last_seen = time.monotonic()
+    def run(self, bounds: Bounds | None = None, until_idle: float | None = None, stop=None) -> dict:
+        """Deliver until ``bounds`` says so (--max-events offers, --duration, at
+        most --rate per second), nothing new came for ``until_idle`` seconds, or
+        ``stop`` (a threading.Event) is set."""
+        bounds = bounds or Bounds()
+        last_seen = time.monotonic()
         handled = 0
 
         def done() -> bool:
-            now = time.monotonic()
-            return (stop() or (max_events is not None and handled >= max_events)
-                    or (duration is not None and now - started >= duration)
-                    or (until_idle is not None and now - last_seen >= until_idle))
+            idle = until_idle is not None and time.monotonic() - last_seen >= until_idle
+            return idle or bounds.done(handled, stop)
 
         def batches():
             yield from self.pending_batches(count=100)
@@ -202,10 +199,10 @@ class SmsSender:
             for msg_id, offer in batch:
                 if done():
                     return self.counts
+                while not bounds.due(handled):    # providers limit messages per second; so can we
+                    time.sleep(0.01)
                 self.handle(msg_id, _decoded(offer))
                 handled += 1
-                if rate:   # providers limit messages per second; so can we
-                    time.sleep(max(0.0, handled / rate - (time.monotonic() - started)))
         return self.counts
 
 
@@ -221,13 +218,11 @@ def make_sender(settings: Settings, webhook: str | None, outbox: Path | None):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_bounded_args(ap, what="offers")
     ap.add_argument("--webhook", help="POST each SMS here (default: SMS_WEBHOOK_URL, else the outbox file)")
     ap.add_argument("--outbox", type=Path, help="outbox file (default .runtime/sms_outbox.jsonl)")
     ap.add_argument("--consumer", default=os.environ.get("SMS_CONSUMER", "sender-1"),
                     help="consumer name in the group; keep it across restarts to resume its pending offers")
-    ap.add_argument("--max-events", type=int, help="stop after handling this many offers")
-    ap.add_argument("--duration", type=float, help="stop after this many seconds")
-    ap.add_argument("--rate", type=float, help="at most this many SMS per second")
     ap.add_argument("--until-idle", type=float, help="stop once no offer came for this many seconds (drain)")
     ap.add_argument("--backoff", type=float, default=0.2, help="first retry delay in seconds (doubles each time)")
     args = ap.parse_args(argv)
@@ -236,16 +231,12 @@ def main(argv=None) -> int:
 
     settings = get_settings()
     sender = make_sender(settings, args.webhook, args.outbox)
-    stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
-    signal.signal(signal.SIGINT, lambda *_: stopping.append(1))
+    bounds, stop = Bounds.from_args(args), stop_on_signals()
     app = SmsSender(redis_client(settings), settings, sender, args.consumer, args.backoff)
     print(f"sms sender: {settings.redis_offers_stream} -> {sender} (consumer {args.consumer})", flush=True)
-    started = time.monotonic()
-    counts = app.run(args.max_events, args.duration, args.rate, args.until_idle, stop=lambda: bool(stopping))
-    seconds = time.monotonic() - started
+    counts = app.run(bounds, args.until_idle, stop)
     print(f"sms sender: delivered {counts['delivered']}, already sent {counts['duplicates']}, "
-          f"dead-lettered {counts['dead']}, retries {counts['retries']} in {seconds:.1f}s", flush=True)
+          f"dead-lettered {counts['dead']}, retries {counts['retries']} in {bounds.elapsed():.1f}s", flush=True)
     return 0
 
 

@@ -8,9 +8,9 @@ Redis (``ad_target:<id>`` hashes + the ``ad_targets`` set). A failing round
 leaves the current model and the targets exactly as they were, and says why.
 
 Usage:
-    python 02.stage3/train.py                  # one round on data/tracks.csv
-    python 02.stage3/train.py --every 10m      # a round now and every 10 minutes
-    python 02.stage3/train.py --every 10m --skip-first   # the first round in 10 minutes
+    python -m stage3.train                     # one round on data/tracks.csv
+    python -m stage3.train --every 10m         # a round now and every 10 minutes
+    python -m stage3.train --every 10m --skip-first   # the first round in 10 minutes
     python 02.stage3/train.py --from-es        # history from the stage-2 index
     python 02.stage3/train.py --no-score       # train and gate only (no Redis)
 
@@ -26,11 +26,11 @@ import re
 import sys
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # the repo root, for common/
-
-from common.config import Settings, get_settings  # noqa: E402
+from common.bounded import stop_on_signals
+from common.config import Settings, get_settings
+from stage3.features import QUIET, build_features, features_dir, vectorizer_stages, write_outputs
+from stage3.targets import publish_targets
 
 SEED = 42
 TRAIN_FRACTION = 0.8
@@ -80,8 +80,6 @@ def fit_and_evaluate(features):
     """Seeded split, fit the pipeline on the train part, metrics on the test part."""
     from pyspark.ml import Pipeline
     from pyspark.ml.classification import LogisticRegression
-
-    from common.features import vectorizer_stages
 
     train, test = features.randomSplit([TRAIN_FRACTION, 1 - TRAIN_FRACTION], seed=SEED)
     train, test = train.cache(), test.cache()
@@ -170,32 +168,6 @@ def score(model, features) -> dict[int, float]:
     return {int(r["customer_id"]): float(r["p"]) for r in scored.collect()}
 
 
-def publish_targets(r, settings: Settings, version: str, targets: dict[int, float]) -> None:
-    """Replace the target set atomically: fill a temp set, then RENAME it over the
-    live one in a MULTI with the removal of stale hashes. The streaming job never
-    sees an empty or half-written set."""
-    live, prefix = settings.redis_targets_set, settings.redis_target_prefix
-    tmp = f"{live}:next:{version}"
-    previous = {int(c) for c in r.smembers(live)}
-    pipe = r.pipeline(transaction=False)
-    pipe.delete(tmp)
-    ids = sorted(targets)
-    for cid in ids:
-        pipe.hset(f"{prefix}{cid}", mapping={"model_version": version, "probability": f"{targets[cid]:.4f}"})
-    for i in range(0, len(ids), 1000):
-        pipe.sadd(tmp, *ids[i:i + 1000])
-    pipe.execute()
-    tx = r.pipeline(transaction=True)
-    if ids:
-        tx.rename(tmp, live)
-    else:
-        tx.delete(live)          # Redis has no empty sets: no targets = no key
-    stale = previous - set(ids)
-    if stale:
-        tx.delete(*[f"{prefix}{c}" for c in stale])
-    tx.execute()
-
-
 # --- one round ------------------------------------------------------------------------
 def train_round(settings: Settings, features, labelled, window: dict, redis_client=None) -> dict:
     """Train on ``labelled``, gate, save; only when the gate passes, promote and
@@ -258,16 +230,16 @@ def main(argv=None) -> int:
 
     from common.clients import redis_client
     from common.spark import get_spark
-    from features import QUIET, build_features, features_dir, write_outputs   # 02.stage3/features.py
 
     settings = get_settings()
+    stop = stop_on_signals()
+    if args.every and args.skip_first and stop.wait(args.every):
+        return 0                     # stopped before the first round: no Spark started at all
     spark = get_spark("stage3-train", settings, kafka=False, extra_conf=QUIET)
     r = None if args.no_score else redis_client(settings)
     n = 0
     try:
-        if args.every and args.skip_first:
-            time.sleep(args.every)
-        while True:
+        while not stop.is_set():
             n += 1
             started = time.monotonic()
             features, labelled, window = build_features(spark, settings, from_es=args.from_es)
@@ -276,9 +248,8 @@ def main(argv=None) -> int:
             features.unpersist(), labelled.unpersist()
             print(round_line(n, info, time.monotonic() - started), flush=True)
             if not args.every or (args.rounds and n >= args.rounds):
-                return 0
-            time.sleep(max(0.0, args.every - (time.monotonic() - started)))
-    except KeyboardInterrupt:
+                break
+            stop.wait(max(0.0, args.every - (time.monotonic() - started)))
         return 0
     finally:
         spark.stop()

@@ -35,8 +35,6 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # for `common`
-
 from rich.console import Console
 from rich.table import Table
 
@@ -71,13 +69,13 @@ class Isolated:
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
     def start_job(self, work: Path, naive: bool = False) -> subprocess.Popen:
-        argv = [PY, "01.stage2/streaming_job.py", "--checkpoint-dir", str(self.checkpoint), *JOB_ARGS]
+        argv = [PY, "-m", "stage2.streaming_job", "--checkpoint-dir", str(self.checkpoint), *JOB_ARGS]
         job = self.start(argv + (["--naive"] if naive else []), work / f"{self.run}-job.log")
         wait_for_line(work / f"{self.run}-job.log", "reading Kafka topic", job)
         return job
 
     def start_shipper(self, work: Path, max_events: int | None = None) -> subprocess.Popen:
-        argv = [PY, "00.stage1/shipper.py", "--sink", "kafka", "--live-file", str(self.live),
+        argv = [PY, "-m", "stage1.shipper", "--sink", "kafka", "--live-file", str(self.live),
                 "--offset-file", str(work / f"{self.run}.offset")]
         return self.start(argv + (["--max-events", str(max_events)] if max_events else []),
                           work / f"{self.run}-shipper.log")
@@ -315,7 +313,7 @@ def main() -> int:
     runs = {"throughput": Isolated("throughput", tag, a.trigger, work),
             "latency": Isolated("latency", tag, a.latency_trigger, work),
             "naive": Isolated("naive", tag, a.trigger, work)}
-    imported = subprocess.run([PY, "01.stage2/import_customers.py"], cwd=REPO_ROOT,
+    imported = subprocess.run([PY, "-m", "stage2.import_customers"], cwd=REPO_ROOT,
                               env=runs["throughput"].env, capture_output=True, text=True)
     console.print(imported.stdout.strip().splitlines()[-1])
 

@@ -123,6 +123,24 @@ def read_topic(topic: str, count: int, settings: Settings | None = None, timeout
     return records
 
 
+def topic_end_offsets(topic: str, settings: Settings | None = None, timeout: float = 10) -> dict[int, int]:
+    """{partition: offset the next record will get} for every partition of ``topic``."""
+    import uuid
+
+    from confluent_kafka import Consumer, TopicPartition
+
+    s = settings or get_settings()
+    consumer = Consumer(kafka_config(s, {"group.id": f"offsets-{uuid.uuid4().hex[:8]}",
+                                         "enable.auto.commit": False}))
+    try:
+        _check_broker(consumer, s)
+        partitions = consumer.list_topics(topic, timeout=timeout).topics[topic].partitions
+        return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)[1]
+                for p in sorted(partitions)}
+    finally:
+        consumer.close()
+
+
 def _admin(s: Settings):
     from confluent_kafka.admin import AdminClient
 

@@ -1,4 +1,4 @@
-"""One settings object for every stage (DESIGN §5).
+"""One settings object for every stage.
 
 Values come from environment variables (case-insensitive, same names as the
 fields, e.g. ``ES_URL``, ``KAFKA_BOOTSTRAP_SERVERS``) and from an optional
@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     # second group) reuses the downloads; point several clones at one folder to
     # download once.
     downloads_dir: Path = REPO_ROOT / ".runtime"
+    # the live listening log: stage 1's generator appends to it, the shippers tail it
+    live_file: Path = REPO_ROOT / "00.stage1" / "tracks_live.csv"
 
     # --- engines ------------------------------------------------------------
     bind_host: str = "127.0.0.1"
@@ -62,7 +64,7 @@ class Settings(BaseSettings):
 
     dashboard_port: int = 3000
 
-    # --- names (DESIGN §5b) -------------------------------------------------
+    # --- names (fixed defaults, so teachers, tests and tools can rely on them) -------------------------------------------------
     index_stage1: str = "ba_realtime"
     index_stage2: str = "ba_realtime2"
     index_stage3: str = "ba_realtime3"
@@ -84,7 +86,6 @@ class Settings(BaseSettings):
     sms_webhook_url: str | None = None
 
     # --- stage 3 (targeting and SMS; key names are settings so tests can isolate) --
-    stage3_enabled: bool = False          # the stage-2 job queues offers, writes index_stage3
     redis_targets_set: str = "ad_targets"
     redis_target_prefix: str = "ad_target:"           # + CustID -> hash(model_version, probability)
     redis_offered_prefix: str = "sms:offered:"        # + CustID:YYYY-MM-DD, one offer a day
@@ -102,10 +103,6 @@ class Settings(BaseSettings):
         return self
 
     # --- derived paths ------------------------------------------------------
-    @property
-    def live_file(self) -> Path:
-        return REPO_ROOT / "00.stage1" / "tracks_live.csv"
-
     @property
     def checkpoint_dir(self) -> Path:
         return self.runtime_dir / "checkpoints"

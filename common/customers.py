@@ -2,6 +2,8 @@
 
 Shared by the generator, the stage-2 importer (Redis hashes) and the stage-3
 features, so that every part of the workshop agrees on what a customer is.
+Reading a whole cust.csv is ``common.readers.iter_customers`` (one reader, one
+rule for bad rows).
 
 - ``age_of(cust_id)``: the age is *derived* from the id (cust.csv has no age
   column, neither ours nor the original MapR demo's), so it is the same on every
@@ -86,19 +88,6 @@ class Customer:
     def age(self) -> int:
         return age_of(self.cust_id)
 
-    def enriched_fields(self) -> dict:
-        """The customer part of a stage-2 document (``schema.ENRICHED_FIELDS``)."""
-        return {
-            "name": self.name,
-            "gender": gender_label(self.gender),
-            "age": self.age,
-            "age_band": age_band(self.age),
-            "level": level_label(self.level),
-            "campaign": self.campaign,
-            "customer_zip": self.zip,
-            "linked_with_apps": self.linked_with_apps,
-        }
-
 
 # Trailing fields the original demo's files sometimes lack, and what we assume
 _OPTIONAL_DEFAULTS = {"Campaign": 0, "LinkedWithApps": 0}
@@ -120,13 +109,14 @@ def parse_customer(row: dict[str, str | None]) -> tuple[Customer, list[str]]:
 
     Returns the customer and a list of notes about what was repaired (empty when
     the row was clean). Raises ``ValueError`` with the reason when the row cannot
-    be used: no numeric CustID, or Gender/Status/Level missing or out of range.
+    be used: CustID not a non-negative whole number (0 is valid, as in the
+    original demo's file), or Gender/Status/Level missing or out of range.
     """
     row = {k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k}
     notes = []
     cust_id = _as_int(row, "CustID")
-    if cust_id <= 0:
-        raise ValueError(f"CustID must be positive, got {cust_id}")
+    if cust_id < 0:
+        raise ValueError(f"CustID must be a non-negative whole number, got {cust_id}")
     gender = _as_int(row, "Gender", set(GENDERS))
     status = _as_int(row, "Status", {0, 1})
     level = _as_int(row, "Level", set(LEVELS))

@@ -80,6 +80,15 @@ def split_line(raw: bytes | str) -> list[str] | Rejected:
     return columns
 
 
+def event_id_of(raw: bytes | str) -> int | None:
+    """The event id (1st column) of a line when it is a whole number, else None.
+    Cheap: it looks at the first column only (bounded runs count their own events by it)."""
+    head = raw.split(b"," if isinstance(raw, bytes) else ",", 1)[0]
+    if isinstance(head, bytes):
+        head = head.decode("ascii", errors="replace")
+    return _whole_number(head)
+
+
 def customer_key(raw: bytes | str) -> bytes | None:
     """The Kafka message key: the customer id (2nd column) when it is a number."""
     columns = split_line(raw)

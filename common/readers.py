@@ -1,9 +1,10 @@
-"""Read the workshop's CSV files into pandas, with the shared column names and types.
+"""Read the workshop's CSV files, with the shared column names and types.
 
-    from common.readers import read_events, read_customers
+    from common.readers import iter_customers, read_events, read_customers, read_music
     events = read_events("data/tracks.csv")          # EVENT_COLUMNS, zip kept as '00601'
-    customers, bad_rows = read_customers("data/cust.csv")
-    for line_no, reason in bad_rows: print(line_no, reason)
+    for line_no, customer, note in iter_customers("data/cust.csv"): ...   # stage 2, stage 3
+    customers, bad_rows = read_customers("data/cust.csv")                 # the same, as pandas
+    catalog = read_catalog("data/music.csv")        # {track_id: {title, artist, length}}
 
 ``read_customers`` also takes the original MapR demo's cust.csv unchanged (same
 column names, possibly with spaces after the commas, zips without their leading
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from common.customers import parse_customer
+from common.customers import Customer, parse_customer
 from common.geo import normalize_zip
 from common.schema import CLICK_COLUMNS, CUSTOMER_COLUMNS, EVENT_COLUMNS, MUSIC_COLUMNS
 
@@ -50,39 +51,57 @@ def iter_event_lines(path: str | Path) -> Iterator[str]:
                 yield line
 
 
-def read_customers(path: str | Path) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
-    """cust.csv (ours or the original demo's) -> (DataFrame with CUSTOMER_COLUMNS,
-    [(line number, reason), ...]).
+def iter_customers(path: str | Path) -> Iterator[tuple[int, Customer | None, str]]:
+    """Every data row of a cust.csv (ours or the original demo's) as
+    ``(line number, customer, note)``. The one rule for bad rows, used by every
+    reader of the file:
 
-    The DataFrame holds every usable row. The list names every row that was
-    skipped (bad CustID, Gender, Status or Level; a repeated CustID, first kept)
-    and every row that was kept but repaired (a missing trailing field, a zip
-    without its leading zeros); the reason says which.
+    * a usable row: ``customer`` is set; ``note`` says what was repaired
+      (a missing trailing field, a zip without its leading zeros), or is "";
+    * an unusable row (bad CustID, Gender, Status or Level) or a repeated
+      CustID (the first one is kept): ``customer`` is None, ``note`` the reason;
+    * blank lines are skipped silently; a file without a header row gets the
+      schema's column names.
     """
-    rows, problems, seen = [], [], set()
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f, skipinitialspace=True)
-        reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
-        missing = [c for c in CUSTOMER_COLUMNS[:8] if c not in reader.fieldnames]
-        if missing:
-            raise ValueError(f"{path}: not a cust.csv, header lacks {missing}")
+    seen: set[int] = set()
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
+        has_header = f.readline().split(",")[0].strip().strip('"') == CUSTOMER_COLUMNS[0]
+        f.seek(0)
+        reader = csv.DictReader(f, fieldnames=None if has_header else CUSTOMER_COLUMNS,
+                                skipinitialspace=True)
+        if has_header:
+            reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
         for record in reader:
             line_no = reader.line_num
             if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
                 continue                                            # blank line
             try:
                 customer, notes = parse_customer(record)
-            except ValueError as err:
-                problems.append((line_no, f"skipped: {err}"))
+            except (ValueError, TypeError, AttributeError) as err:
+                yield line_no, None, str(err)
                 continue
             if customer.cust_id in seen:
-                problems.append((line_no, f"skipped: CustID {customer.cust_id} repeated"))
+                yield line_no, None, f"CustID {customer.cust_id} repeated (the first row is kept)"
                 continue
             seen.add(customer.cust_id)
-            problems.extend((line_no, f"repaired: {note}") for note in notes)
-            rows.append((customer.cust_id, customer.name, customer.gender, customer.address,
-                         customer.zip, customer.sign_date, customer.status, customer.level,
-                         customer.campaign, customer.linked_with_apps))
+            yield line_no, customer, "; ".join(notes)
+
+
+def read_customers(path: str | Path) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
+    """cust.csv -> (DataFrame with CUSTOMER_COLUMNS, [(line number, reason), ...]).
+
+    The DataFrame holds every usable row; the list names every row that was
+    skipped ("skipped: ...") or repaired ("repaired: ..."), by ``iter_customers``' rule.
+    """
+    rows, problems = [], []
+    for line_no, customer, note in iter_customers(path):
+        if customer is None:
+            problems.append((line_no, f"skipped: {note}"))
+            continue
+        problems.extend((line_no, f"repaired: {n}") for n in note.split("; ") if n)
+        rows.append((customer.cust_id, customer.name, customer.gender, customer.address,
+                     customer.zip, customer.sign_date, customer.status, customer.level,
+                     customer.campaign, customer.linked_with_apps))
     frame = pd.DataFrame(rows, columns=CUSTOMER_COLUMNS)
     return frame.astype({c: "int64" for c in ("CustID", "Gender", "Status", "Level",
                                               "Campaign", "LinkedWithApps")}), problems
@@ -90,9 +109,18 @@ def read_customers(path: str | Path) -> tuple[pd.DataFrame, list[tuple[int, str]
 
 def read_music(path: str | Path) -> pd.DataFrame:
     """music.csv: TrackId, Title, Artist, Length (seconds)."""
-    music = pd.read_csv(path, skipinitialspace=True, dtype={"Title": str, "Artist": str})
+    # keep_default_na=False: a song called "NA" or "None" is a title, not a missing value
+    music = pd.read_csv(path, skipinitialspace=True, dtype={"Title": str, "Artist": str},
+                        keep_default_na=False)
     music.columns = [c.strip() for c in music.columns]
     return music[MUSIC_COLUMNS].astype({"TrackId": "int64", "Length": "int64"})
+
+
+def read_catalog(path: str | Path) -> dict[int, dict]:
+    """music.csv -> {track_id: {"title", "artist", "length"}}: the track part of a document."""
+    music = read_music(path)
+    return {int(t): {"title": str(title), "artist": str(artist), "length": int(length)}
+            for t, title, artist, length in music[MUSIC_COLUMNS].itertuples(index=False)}
 
 
 def read_clicks(path: str | Path) -> pd.DataFrame:

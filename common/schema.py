@@ -1,4 +1,4 @@
-"""The data model, defined once (DESIGN §3).
+"""The data model, defined once.
 
 Every other representation is *rendered* from the tables below: the CSV column
 lists the generator writes and the shipper parses, the Spark ``StructType`` the

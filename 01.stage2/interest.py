@@ -1,4 +1,4 @@
-"""The interest list: which customers keep replaying which track (issue 4, item 4).
+"""The interest list: which customers keep replaying which track.
 
 The rule, exactly: a customer is *interested* in a track when they played it at
 least ``min_plays`` times (3 by default) with the first and the last of those
@@ -11,7 +11,7 @@ That makes the result a pure function of the set of plays, whatever order they
 arrive in, so a pandas oracle can compute the same thing.
 
     from datetime import datetime, timedelta
-    from common.interest import densest_window
+    from stage2.interest import densest_window
     t = datetime(2024, 5, 1, 8, 0)
     densest_window([t, t + timedelta(minutes=10), t + timedelta(minutes=30)],
                    min_plays=3, window=timedelta(minutes=30))
@@ -165,12 +165,12 @@ def write_interest_partition(rows, settings) -> int:
     interest documents, ``_id`` = ``{customer_id}-{track_id}``; returns how many."""
     from elasticsearch import helpers
 
-    from common.enrich import _clients
+    from stage2.enrich import worker_clients
 
     docs = [interest_doc(row) for row in rows]
     if not docs:
         return 0
-    es, r = _clients(settings)
+    es, r = worker_clients(settings)
     pipe = r.pipeline(transaction=False)
     for d in docs:
         pipe.sadd(f"{settings.redis_interest_prefix}{d['customer_id']}", d["track_id"])

@@ -1,6 +1,6 @@
 """Tail a growing file, like ``tail -F`` with a memory (Logstash's sincedb).
 
-    from common.follower import FileFollower
+    from stage1.follower import FileFollower
     follower = FileFollower("00.stage1/tracks_live.csv", ".runtime/offsets/shipper.json")
     for line in follower.lines(stop=stop_event):
         handle(line.data)                 # bytes, without the newline
@@ -66,6 +66,25 @@ class FileFollower:
         tmp.write_text(json.dumps({"path": str(self.path), "inode": position.inode,
                                    "offset": position.offset}))
         os.replace(tmp, self.offset_file)   # atomic: a crash leaves the old or the new
+
+    def start_at_end_if_new(self) -> bool:
+        """A follower that never committed starts at the end of the file's last
+        complete line, like Logstash's ``start_position => "end"``: lines written
+        before it existed belong to someone else. Returns True when it did so."""
+        if self.committed() is not None or not self.path.exists():
+            return False
+        with open(self.path, "rb") as f:
+            inode, end = os.fstat(f.fileno()).st_ino, f.seek(0, os.SEEK_END)
+            while end > 0:                       # back up to just after the last newline
+                start = max(end - READ_CHUNK, 0)
+                f.seek(start)
+                newline = f.read(end - start).rfind(b"\n")
+                if newline >= 0:
+                    end = start + newline + 1
+                    break
+                end = start
+        self.commit(Position(inode, end))
+        return True
 
     def backlog_lines(self) -> int:
         """Complete lines in the file after the committed position (what a restart ships first)."""

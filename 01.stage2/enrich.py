@@ -1,61 +1,33 @@
-"""Stage-2 enrichment as pure functions: an event + its customer + its track -> one document.
+"""Stage-2 enrichment: a play + its customer + its track -> one document.
 
-No I/O here: the streaming job fetches the customer hashes from Redis (one
-pipelined round trip per partition) and the catalog from ``data/music.csv``, and
-hands them to these functions; the unit tests hand them dictionaries.
+The pure part (no I/O), which the unit tests feed with dictionaries:
 
-    from common.enrich import enrich_event
+    from stage2.enrich import enrich_event
     enrich_event({"event_id": 1, "customer_id": 42, "track_id": 7, ...},
-                 customer={b"name": b"Ann", b"gender": b"female", b"age": b"31", ...},
-                 track={"title": "Blue", "artist": "Lee", "length": 210})
+                 customer={"name": "Ann", "gender": "female", "age": "31", ...},   # the Redis hash
+                 track={"title": "Blue", "artist": "Lee", "length": 210})          # from music.csv
     -> {..., "customer_known": True, "name": "Ann", "gender": "female", "age": 31,
         "title": "Blue", "artist": "Lee", "length": 210}
 
-Parsing a Kafka value is ``common.events.parse_event`` (the same rules as stage 1).
+and ``index_partition``, which the streaming job runs on the Spark executors for
+each Kafka partition of each micro-batch: parse (common.events.parse_event, the
+same rules as stage 1), look every customer up with ONE pipelined Redis round
+trip, add the track, bulk-index, dead-letter what cannot be parsed. It lives in
+this importable module, not in the job's script, so Spark's Python workers can
+import it (a function of a script's ``__main__`` could not be found by them).
 """
 from __future__ import annotations
 
-from typing import Mapping
+import time
+from typing import Callable, Mapping
 
 from common.schema import ENRICHED_FIELDS
+from stage2.import_customers import HASH_TO_DOC, customer_fields
 
-# Redis hash field -> (document field, converter). The hash is written by
-# 01.stage2/import_customers.py (see the shared contract in its docstring).
-CUSTOMER_HASH_TO_DOC = {
-    "name": ("name", str),
-    "gender": ("gender", str),
-    "age": ("age", int),
-    "age_band": ("age_band", str),
-    "level": ("level", str),
-    "campaign": ("campaign", int),
-    "zip": ("customer_zip", str),
-    "linked_with_apps": ("linked_with_apps", int),
-}
 TRACK_TO_DOC = ("title", "artist", "length")
 
-assert {doc for doc, _ in CUSTOMER_HASH_TO_DOC.values()} | set(TRACK_TO_DOC) | {"customer_known"} \
+assert {doc for doc, _ in HASH_TO_DOC.values()} | set(TRACK_TO_DOC) | {"customer_known"} \
     == {f.name for f in ENRICHED_FIELDS}, "enrichment and common.schema.ENRICHED_FIELDS disagree"
-
-
-def _text(value) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
-
-
-def customer_fields(customer_hash: Mapping | None) -> dict:
-    """Document fields from a Redis customer hash (bytes or str keys/values).
-
-    An empty or missing hash means an unknown customer: ``customer_known`` is
-    False and the customer fields are left out (the event is kept, not dropped).
-    """
-    if not customer_hash:
-        return {"customer_known": False}
-    flat = {_text(k): _text(v) for k, v in customer_hash.items()}
-    out: dict = {"customer_known": True}
-    for hash_field, (doc_field, convert) in CUSTOMER_HASH_TO_DOC.items():
-        value = flat.get(hash_field)
-        if value not in (None, ""):
-            out[doc_field] = convert(value)
-    return out
 
 
 def track_fields(track: Mapping | None) -> dict:
@@ -66,27 +38,17 @@ def track_fields(track: Mapping | None) -> dict:
 
 
 def enrich_event(event: dict, customer: Mapping | None, track: Mapping | None) -> dict:
-    """A parsed event (``common.events.parse_event``) + customer hash + catalog row
-    -> the stage-2 document (``common.schema.STAGE2_DOC_FIELDS``)."""
+    """A parsed event + its customer hash + its catalog row -> the stage-2 document
+    (``common.schema.STAGE2_DOC_FIELDS``)."""
     return {**event, **customer_fields(customer), **track_fields(track)}
 
 
-def catalog_from_rows(rows) -> dict[int, dict]:
-    """music.csv rows (TrackId, Title, Artist, Length) -> {track_id: {title, artist, length}}."""
-    return {int(r["TrackId"]): {"title": str(r["Title"]), "artist": str(r["Artist"]),
-                                "length": int(r["Length"])}
-            for r in rows}
-
-
-# --- I/O: one Kafka partition of one micro-batch, run on a Spark executor -------
-# The streaming job hands each partition's records to ``index_partition``. It is
-# here, in an importable module, so Spark's Python workers can import it (a
-# function defined in a script's __main__ could not be found by them).
+# --- on the executors: one Kafka partition of one micro-batch -------------------------
 _CLIENTS: dict = {}
 
 
-def _clients(settings):
-    """One ES and one Redis client per Python worker, reused across micro-batches."""
+def worker_clients(settings):
+    """One Elasticsearch and one Redis client per Python worker, reused across batches."""
     from common.clients import es_client, redis_client
 
     key = (settings.es_url, settings.redis_url)
@@ -95,48 +57,55 @@ def _clients(settings):
     return _CLIENTS[key]
 
 
-# The counts each partition returns to the driver (one row per partition).
-PARTITION_COUNTS = ("records", "indexed", "rejected", "unknown_customers", "oldest_ms", "finished_ms")
+# What each partition reports to the driver (one row per partition). "own" counts
+# the records of this bounded run (see JobOptions.first_event_id); the rest is backlog.
+PARTITION_COUNTS = ("records", "own", "indexed", "rejected", "unknown_customers", "oldest_ms", "finished_ms")
 PARTITION_COUNTS_DDL = ", ".join(f"{name} LONG" for name in PARTITION_COUNTS)
 
+# A hook sees each partition's documents before they are indexed and may add
+# fields to them; stage 3 plugs its live targeting in here. Called as
+# hook(redis_client, docs, settings) on the executor.
+BeforeIndex = Callable[[object, list, object], object]
 
-def index_partition_arrow(batches, settings, catalog: dict, index: str, stage3: bool = False,
-                          naive: bool = False):
+
+def index_partition_arrow(batches, settings, catalog: dict, index: str, naive: bool = False,
+                          before_index: BeforeIndex | None = None, own_ids: tuple[int, int] | None = None):
     """``mapInArrow`` entry point: yields ``index_partition``'s counts as one Arrow row."""
     import pyarrow as pa
 
-    counts = index_partition(batches, settings, catalog, index, stage3=stage3, naive=naive)
+    counts = index_partition(batches, settings, catalog, index, naive, before_index, own_ids)
     yield pa.RecordBatch.from_pydict({k: pa.array([counts[k]], pa.int64()) for k in PARTITION_COUNTS})
 
 
-def index_partition(batches, settings, catalog: dict, index: str, stage3: bool = False,
-                    naive: bool = False) -> dict:
+def index_partition(batches, settings, catalog: dict, index: str, naive: bool = False,
+                    before_index: BeforeIndex | None = None, own_ids: tuple[int, int] | None = None) -> dict:
     """Parse, enrich and index one partition's Kafka records; returns its counts.
 
     ``batches``: Arrow record batches with the Kafka source's value, topic,
-    partition, offset and timestamp columns (``mapInArrow``): the values come
-    over as whole columns, not one Python Row object per record.
+    partition, offset and timestamp columns: the values come over as whole
+    columns, not one Python Row object per record.
     Batched (default): ONE Redis pipeline for all the partition's customers and
     bulk requests of ``settings.bulk_size`` documents. ``naive``: one HGETALL and
     one index request per record, as the original demo did (for the benchmark).
+    ``own_ids`` = (first, end): records whose event id is in [first, end) are this run's.
     """
-    import time
-
     import pyarrow.compute as pc
 
-    from common.events import Rejected, parse_event
+    from common.events import Rejected, event_id_of, parse_event
     from common.sinks import EsBulkSink, read_hashes
 
-    es, r = _clients(settings)
+    es, r = worker_clients(settings)
     sink = EsBulkSink(es, index, settings.index_deadletter, source="stage2-streaming",
                       chunk_size=settings.bulk_size)
-    events, rejected, oldest_us = [], [], []
+    events, rejected, oldest_us, own = [], [], [], 0
     for batch in batches:
         if not batch.num_rows:
             continue
         oldest_us.append(pc.min(batch["timestamp"]).value)    # microseconds since the epoch
         for i, value in enumerate(batch["value"].to_pylist()):  # bytes, one C call per batch
             parsed = parse_event(value)
+            event_id = parsed.get("event_id") if isinstance(parsed, dict) else event_id_of(value)
+            own += own_ids is None or (event_id is not None and own_ids[0] <= event_id < own_ids[1])
             if isinstance(parsed, Rejected):
                 # where = topic-partition-offset: a replayed batch rewrites the same dead letter
                 where = "-".join(str(batch[col][i].as_py()) for col in ("topic", "partition", "offset"))
@@ -157,9 +126,8 @@ def index_partition(batches, settings, catalog: dict, index: str, stage3: bool =
                      zip(ids, read_hashes(r, [f"{prefix}{c}" for c in ids]))}
         tracks = {t: track_fields(catalog.get(t)) for t in {e["track_id"] for e in events}}
         docs = [{**e, **customers[e["customer_id"]], **tracks[e["track_id"]]} for e in events]
-    if stage3:
-        from common.offers import queue_offers
-        queue_offers(r, docs, settings)     # adds ad_target / send_event to each doc
+    if before_index is not None:
+        before_index(r, docs, settings)
 
     if naive:
         for doc in docs:
@@ -168,7 +136,7 @@ def index_partition(batches, settings, catalog: dict, index: str, stage3: bool =
     else:
         failed = len(sink.write(docs).failed)   # refused documents are dead-lettered by the sink
     sink.write_deadletters(rejected)
-    return {"records": len(events) + len(rejected), "indexed": len(docs) - failed,
+    return {"records": len(events) + len(rejected), "own": own, "indexed": len(docs) - failed,
             "rejected": len(rejected) + failed,
             "unknown_customers": sum(1 for d in docs if not d["customer_known"]),
             "oldest_ms": min(oldest_us) // 1000 if oldest_us else None,

@@ -7,7 +7,7 @@ truth with them and stage 3 computes the same features (in Spark) from them.
   last one, as the original demo's code did): the share of plays in each part of
   the day, the mobile share, distinct tracks over plays, and the number of plays.
 
-    from common.features_rules import time_of_day, listening_profile
+    from common.profiles import time_of_day, listening_profile
     time_of_day(4)   -> 'night'
     listening_profile(read_events("data/sample/tracks.csv")).head()
 """

@@ -1,11 +1,16 @@
 """Live targeting: queue one SMS offer per target customer per day.
 
-The stage-2 streaming job calls ``queue_offers`` once per partition of each
-micro-batch when stage 3 is on (``STAGE3_ENABLED=true`` or ``--stage3``):
+Stage 3's streaming job (stage3.streaming_job) plugs ``queue_offers`` into
+stage 2's enrichment: it runs once per partition of each micro-batch, on the
+enriched documents, before they are indexed:
 
-    from common.offers import queue_offers
+    from stage3.offers import queue_offers
     sent = queue_offers(r, docs, settings)   # docs: the partition's enriched documents
     # every doc now also has ad_target (bool) and send_event (0/1); sent = their event_ids with 1
+
+This module also owns the offer's contract: the stream entry (``offer_message``)
+and the notice published on the ``offers`` channel (``offer_notice``), which the
+SMS sender (stage3.sms_sender) and the dashboard read.
 
 Two round trips per partition, never one per event:
   1. SMISMEMBER ad_targets <customer ids>       which customers are targets?
@@ -23,6 +28,7 @@ import json
 from datetime import datetime, timezone
 
 from common.schema import OFFER_NAME
+from stage3.targets import targets_among
 
 OFFERED_TTL_SECONDS = 2 * 24 * 3600       # the per-day key outlives its day
 OFFER_LEVELS = {"Free", "Silver"}          # Gold customers have nothing to upgrade to
@@ -41,6 +47,15 @@ return 0
 def day_of(value) -> str:
     """'YYYY-MM-DD' of an event's datetime (a 'YYYY-MM-DD HH:MM:SS' string or a datetime)."""
     return value.strftime("%Y-%m-%d") if isinstance(value, datetime) else str(value)[:10]
+
+
+# what a notice on the offers channel carries besides its type and time
+NOTICE_FIELDS = ("customer_id", "name", "level", "track_id", "title", "offer")
+
+
+def offer_notice(kind: str, offer: dict, at: str) -> dict:
+    """The pub/sub notice for the dashboard: kind 'sms_offer' (queued) or 'sms_sent' (delivered)."""
+    return {"type": kind, **{k: offer.get(k) for k in NOTICE_FIELDS}, "at": at}
 
 
 def offer_message(doc: dict, day: str, queued_at: str) -> dict:
@@ -63,8 +78,7 @@ def queue_offers(r, docs: list[dict], settings) -> set[int]:
     customers = sorted({int(d["customer_id"]) for d in docs if d.get("customer_id") is not None})
     if not customers:
         return set()
-    flags = r.smismember(settings.redis_targets_set, customers)
-    targets = {c for c, is_target in zip(customers, flags) if is_target}
+    targets = targets_among(r, settings, customers)
 
     # plays in time order, so the first play of the day is the one that queues the offer
     candidates = sorted((d for d in docs if d.get("customer_id") is not None and int(d["customer_id"]) in targets),
@@ -80,8 +94,7 @@ def queue_offers(r, docs: list[dict], settings) -> set[int]:
     for doc in candidates:
         day = day_of(doc["datetime"])
         msg = offer_message(doc, day, now)
-        notice = {"type": "sms_offer", **{k: msg[k] for k in ("customer_id", "name", "level", "track_id", "title", "offer")},
-                  "at": now}
+        notice = offer_notice("sms_offer", msg, now)
         fields = [x for kv in msg.items() for x in kv]   # XADD wants field, value, field, value ...
         # EVAL sends the script text each time: no SCRIPT LOAD round trip, ever
         pipe.eval(_QUEUE_ONCE, 3, f"{settings.redis_offered_prefix}{doc['customer_id']}:{day}",

@@ -1,0 +1,49 @@
+"""Stage 3's streaming job: stage 2's queries, with live ad targeting plugged in.
+
+    read      the Kafka topic `realtime`, as in stage 2
+    enrich    stage 2's enrichment, and before indexing each partition's documents
+              stage3.offers.queue_offers flags plays of ad targets and queues ONE
+              SMS offer per Free/Silver target per day (Redis stream sms:offers)
+              -> the index ba_realtime3 (stage-2 fields + ad_target, send_event)
+    interest  stage 2's interest list, unchanged
+
+    python -m stage3.streaming_job                       # live, until Ctrl-C
+    python -m stage3.streaming_job --max-events 2000     # exit 0 once 2000 records are searchable
+
+Same options as stage2.streaming_job; its own checkpoint (stage3-<topic>-<index>).
+"""
+from __future__ import annotations
+
+import sys
+
+from common.config import get_settings
+from common.schema import STAGE3_DOC_FIELDS
+from stage2.streaming_job import (BatchStatus, parse_args, prepare, read_kafka, refresh,
+                                  start_enrich_query, start_interest_query, start_spark,
+                                  wait_until_done)
+from stage3.offers import queue_offers
+
+
+def main(argv: list[str] | None = None) -> int:
+    s = get_settings()
+    opts = parse_args(argv, app="stage3", doc=__doc__)
+    index = s.index_stage3
+    spark = start_spark("stage3-streaming", s, opts, index)
+    prepare(s, index, STAGE3_DOC_FIELDS)
+
+    plays = read_kafka(spark, s, opts)                                            # read
+    status = BatchStatus(opts)
+    queries = [start_enrich_query(plays, s, opts, index, status,                  # enrich + target -> ES
+                                  before_index=queue_offers)]
+    if opts.interest:
+        queries.append(start_interest_query(plays, s, opts, index))              # interest -> Redis, ES
+
+    wait_until_done(queries, status, opts)
+    refresh(s, index)
+    print(status.summary(index), flush=True)
+    spark.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
