@@ -46,21 +46,25 @@ from stage2.tuning import INTEREST_TRIGGER, MAX_OFFSETS_PER_TRIGGER, SPARK_CONF
 def main(argv: list[str] | None = None) -> int:
     s = get_settings()
     opts = parse_args(argv)
-    index = s.index_stage2
-    spark = start_spark("stage2-streaming", s, opts, index)
-    prepare(s, index, STAGE2_DOC_FIELDS)
-
-    plays = read_kafka(spark, s, opts)                                        # read
-    status = BatchStatus(opts)
-    queries = [start_enrich_query(plays, s, opts, index, status)]            # enrich -> ES
-    if opts.interest:
-        queries.append(start_interest_query(plays, s, opts))                  # interest -> Redis, ES
-
-    wait_until_done(queries, status, opts)                                    # bounded, or Ctrl-C
-    refresh(s, index)
-    print(status.summary(index), flush=True)
+    spark = start_spark("stage2-streaming", s, opts, s.index_stage2)
+    status = run(spark, s, opts, s.index_stage2, STAGE2_DOC_FIELDS)
+    print(status.summary(s.index_stage2), flush=True)
     spark.stop()
     return 0
+
+
+def run(spark, s: Settings, opts: "JobOptions", index: str, fields: tuple[Field, ...],
+        before_index: BeforeIndex | None = None) -> "BatchStatus":
+    """The job: read Kafka, enrich and index, keep the interest list; until done."""
+    prepare(s, index, fields)
+    plays = read_kafka(spark, s, opts)                                          # read
+    status = BatchStatus(opts)
+    queries = [start_enrich_query(plays, s, opts, index, status, before_index)]  # enrich -> ES
+    if opts.interest:
+        queries.append(start_interest_query(plays, s, opts, index))             # interest -> Redis, ES
+    wait_until_done(queries, status, opts)                                      # bounded, or Ctrl-C
+    refresh(s, index)
+    return status
 
 
 # --- options -------------------------------------------------------------------------

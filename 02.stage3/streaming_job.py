@@ -18,29 +18,17 @@ import sys
 
 from common.config import get_settings
 from common.schema import STAGE3_DOC_FIELDS
-from stage2.streaming_job import (BatchStatus, parse_args, prepare, read_kafka, refresh,
-                                  start_enrich_query, start_interest_query, start_spark,
-                                  wait_until_done)
+from stage2.streaming_job import parse_args, run, start_spark
 from stage3.offers import queue_offers
 
 
 def main(argv: list[str] | None = None) -> int:
     s = get_settings()
     opts = parse_args(argv, app="stage3", doc=__doc__)
-    index = s.index_stage3
-    spark = start_spark("stage3-streaming", s, opts, index)
-    prepare(s, index, STAGE3_DOC_FIELDS)
-
-    plays = read_kafka(spark, s, opts)                                            # read
-    status = BatchStatus(opts)
-    queries = [start_enrich_query(plays, s, opts, index, status,                  # enrich + target -> ES
-                                  before_index=queue_offers)]
-    if opts.interest:
-        queries.append(start_interest_query(plays, s, opts, index))              # interest -> Redis, ES
-
-    wait_until_done(queries, status, opts)
-    refresh(s, index)
-    print(status.summary(index), flush=True)
+    spark = start_spark("stage3-streaming", s, opts, s.index_stage3)
+    # stage 2's job, with the targeting run on each partition's documents before indexing
+    status = run(spark, s, opts, s.index_stage3, STAGE3_DOC_FIELDS, before_index=queue_offers)
+    print(status.summary(s.index_stage3), flush=True)
     spark.stop()
     return 0
 

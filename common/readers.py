@@ -61,11 +61,15 @@ def iter_customers(path: str | Path) -> Iterator[tuple[int, Customer | None, str
     * an unusable row (bad CustID, Gender, Status or Level) or a repeated
       CustID (the first one is kept): ``customer`` is None, ``note`` the reason;
     * blank lines are skipped silently; a file without a header row gets the
-      schema's column names.
+      schema's column names. Raises ValueError for a file that is not a cust.csv.
     """
     seen: set[int] = set()
     with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
-        has_header = f.readline().split(",")[0].strip().strip('"') == CUSTOMER_COLUMNS[0]
+        first = [name.strip().strip('"') for name in f.readline().split(",")]
+        has_header = not first[0].lstrip("-").isdigit()
+        missing = [c for c in CUSTOMER_COLUMNS[:8] if c not in first]
+        if has_header and missing:
+            raise ValueError(f"{path}: not a cust.csv, header lacks {missing}")
         f.seek(0)
         reader = csv.DictReader(f, fieldnames=None if has_header else CUSTOMER_COLUMNS,
                                 skipinitialspace=True)

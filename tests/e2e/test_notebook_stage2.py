@@ -15,13 +15,14 @@ from elasticsearch import helpers
 
 from common.clients import es_client
 from common.config import REPO_ROOT, Settings
-from common.customers import age_band, ages_of, parse_customer
-from common.enrich import catalog_from_rows, enrich_event
+from common.customers import age_band, ages_of
 from common.events import parse_event
-from common.interest import densest_window
+from common.readers import iter_customers, read_catalog
 from common.schema import EVENT_COLUMNS, INTEREST_FIELDS, LEVELS, STAGE2_DOC_FIELDS
-from common.scripts import load_script
 from common.sinks import ensure_index
+from stage2.enrich import enrich_event
+from stage2.import_customers import customer_hash
+from stage2.interest import densest_window
 from tests.notebooks import run_notebook
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -29,13 +30,8 @@ SAMPLE = REPO_ROOT / "data" / "sample"
 
 
 def load_indices(s: Settings, lines: list[str]) -> None:
-    importer = load_script("01.stage2/import_customers.py", "import_customers")
-
-    hashes = {}
-    for _, row in importer.read_rows(SAMPLE / "cust.csv"):
-        customer, _ = parse_customer(row)
-        hashes[customer.cust_id] = importer.customer_hash(customer)
-    catalog = catalog_from_rows(pd.read_csv(SAMPLE / "music.csv").to_dict("records"))
+    hashes = {c.cust_id: customer_hash(c) for _, c, _ in iter_customers(SAMPLE / "cust.csv") if c}
+    catalog = read_catalog(SAMPLE / "music.csv")
     docs = [enrich_event(e, hashes.get(e["customer_id"]), catalog.get(e["track_id"]))
             for e in map(parse_event, lines)]
     plays = pd.DataFrame(docs)
@@ -89,7 +85,7 @@ def test_notebook_answers_match_the_oracle(engines, unique, tmp_path, monkeypatc
     assert [a["plays"] for a in answers["top_artists"]] == list(artist_plays.iloc[:10])
     assert all(artist_plays[a["artist"]] == a["plays"] for a in answers["top_artists"])
 
-    # interest: a rolling count per (customer, track), independent of common.interest
+    # interest: a rolling count per (customer, track), independent of stage2.interest
     expected = set()
     for (c, t), g in df.assign(dt=pd.to_datetime(df["datetime"])).groupby(["customer_id", "track_id"]):
         counts = pd.Series(1, index=g["dt"].sort_values().values).rolling("30min", closed="both").sum()

@@ -187,7 +187,7 @@ def test_kafka_sink_sends_raw_lines_keyed_by_customer(stage, unique):
 
 def test_shipper_killed_hard_resumes_from_the_last_confirmed_batch(stage, tmp_path):
     """kill -9 while lines stream in: nothing confirmed is shipped again, nothing is lost."""
-    from common.follower import FileFollower
+    from stage1.follower import FileFollower
 
     source, live, env, es = tmp_path / "tracks.csv", stage["live"], stage["env"], stage["es"]
     write_lines(source, track_lines(1500, seed=8))
@@ -217,3 +217,27 @@ def test_shipper_killed_hard_resumes_from_the_last_confirmed_batch(stage, tmp_pa
     assert shipped_count(second.stdout) == backlog
     assert es.count(index=stage["index"])["count"] == 1500
     assert FileFollower(live, offset_file).backlog_lines() == 0
+
+
+def test_runs_in_a_row_add_new_plays_and_ship_an_earlier_backlog_first(stage, tmp_path):
+    """Two bounded runs on one live file: the second run's plays get new ids (the
+    index grows by exactly its plays), and lines an earlier run left unshipped
+    are shipped first and reported, without being mistaken for this run's."""
+    source, live, es, index = tmp_path / "tracks.csv", stage["live"], stage["es"], stage["index"]
+    write_lines(source, track_lines(300, seed=4))
+    first = run("run_stage1.py", "--max-events", 200, "--rate", 2000, "--source", source,
+                "--live-file", live, env=stage["env"])
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert es.count(index=index)["count"] == 200
+    # lines written while no shipper ran (ids below the generator's next one): a backlog
+    write_lines(live, track_lines(30, seed=6, first_id=1))
+    second = run("run_stage1.py", "--max-events", 200, "--rate", 2000, "--source", source,
+                 "--live-file", live, env=stage["env"])
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "30 lines an earlier run left" in second.stdout
+    assert "shipped 230 events, 30 of them left by earlier runs" in second.stdout
+    lines = pd.read_csv(live, header=None, names=EVENT_COLUMNS)
+    generated = lines[lines["event_id"] > 300]["event_id"]
+    # the source's largest id is 300: live plays continue after it, one new id each
+    assert sorted(generated) == list(range(301, 701))
+    assert es.count(index=index)["count"] == 430

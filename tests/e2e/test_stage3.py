@@ -3,7 +3,7 @@
 Customers are imported with the stage-2 importer, targets published with the
 training's own publish_targets, plays produced to Kafka in two waves (so the
 once-a-day rule is tested across micro-batches), then the real processes run:
-the streaming job with --stage3 and the SMS sender. Expected:
+stage 3's streaming job and the SMS sender. Expected:
 
 - each Free/Silver target gets exactly one SMS per day it played, however many plays;
 - a Gold customer (even one left in the target set) and non-targets get none;
@@ -22,7 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from common.scripts import load_script
+from stage3 import features as stage3_features
+from stage3 import train
+from stage3.targets import publish_targets
 from tests.cleanup import drop_test_resources
 
 REPO = Path(__file__).resolve().parents[2]
@@ -90,14 +92,13 @@ def test_targets_get_one_sms_per_day_and_documents_are_flagged(stage3):
 
     s, env, tmp = stage3
     r, es = redis_client(s), es_client(s)
-    subprocess.run([sys.executable, "01.stage2/import_customers.py"], cwd=REPO, env=env, check=True)
-    train = load_script("02.stage3/train.py", "stage3_train_e2e")
-    train.publish_targets(r, s, "v0001", TARGETS)
+    subprocess.run([sys.executable, "-m", "stage2.import_customers"], cwd=REPO, env=env, check=True)
+    publish_targets(r, s, "v0001", TARGETS)
 
     ensure_topic(s.kafka_topic, settings=s)
     produce(s, WAVE1)
     total = len(WAVE1) + len(WAVE2)
-    job = subprocess.Popen([sys.executable, "01.stage2/streaming_job.py", "--stage3", "--no-interest",
+    job = subprocess.Popen([sys.executable, "-m", "stage3.streaming_job", "--no-interest",
                             "--max-events", str(total), "--checkpoint-dir", str(tmp / "checkpoint")],
                            cwd=REPO, env=env)
     try:
@@ -116,7 +117,7 @@ def test_targets_get_one_sms_per_day_and_documents_are_flagged(stage3):
             job.wait()
 
     outbox = tmp / "outbox.jsonl"
-    subprocess.run([sys.executable, "02.stage3/sms_sender.py", "--outbox", str(outbox), "--until-idle", "2"],
+    subprocess.run([sys.executable, "-m", "stage3.sms_sender", "--outbox", str(outbox), "--until-idle", "2"],
                    cwd=REPO, env=env, check=True, timeout=120)
 
     sms = [json.loads(line) for line in outbox.read_text().splitlines()]
@@ -145,13 +146,11 @@ def test_model_on_the_generated_data_passes_within_two_points_of_the_ceiling(tmp
 
     data = get_settings().data_dir
     if not (data / "tracks.csv").exists() or not (data / "ground_truth.json").exists():
-        subprocess.run([sys.executable, "-m", "common.datagen"], cwd=REPO, check=True)
+        subprocess.run([sys.executable, "-m", "tools.datagen"], cwd=REPO, check=True)
     s = Settings(runtime_dir=tmp_path)
-    features_mod = load_script("02.stage3/features.py", "stage3_features_e2e")
-    train = load_script("02.stage3/train.py", "stage3_train_e2e")
     spark = get_spark("test-stage3-generated", s, kafka=False)
     try:
-        feats, labelled, window = features_mod.build_features(spark, s)
+        feats, labelled, window = stage3_features.build_features(spark, s)
         info = train.train_round(s, feats, labelled, window)
     finally:
         spark.stop()

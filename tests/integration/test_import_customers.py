@@ -1,15 +1,14 @@
-"""01.stage2/import_customers.py against the real Redis (isolated key prefix)."""
+"""stage2.import_customers against the real Redis (isolated key prefix)."""
 from __future__ import annotations
 
 import pytest
 
 from common.config import Settings
 from common.customers import age_band, age_of
-from common.scripts import load_script
+from stage2 import import_customers as importer
 
 pytestmark = pytest.mark.integration
 
-importer = load_script("01.stage2/import_customers.py", "import_customers")
 
 HEADER = "CustID,Name,Gender,Address,zip,SignDate,Status,Level,Campaign,LinkedWithApps\n"
 ROWS = (
@@ -60,3 +59,23 @@ def test_import_is_idempotent(isolated, tmp_path):
     importer.import_customers(path, r, s)
     importer.import_customers(path, r, s)
     assert len(list(r.scan_iter(f"{s.redis_customer_prefix}*"))) == 3
+
+
+def test_a_file_whose_ids_start_at_zero_imports_every_row(isolated, tmp_path):
+    """The original MapR demo's cust.csv starts at CustID 0."""
+    s, r = isolated
+    path = tmp_path / "cust.csv"
+    path.write_text(HEADER + "".join(f"{i},Name {i},{i % 2},{i} Main St,10001,01/15/2014,1,{i % 3},0,1\n"
+                                     for i in range(5)))
+    summary = importer.import_customers(path, r, s)
+    assert (summary.imported, summary.rejected) == (5, [])
+    assert r.hget(f"{s.redis_customer_prefix}0", "name") == "Name 0"
+
+
+def test_a_repeated_id_keeps_the_first_row_as_every_reader_does(isolated, tmp_path):
+    s, r = isolated
+    path = tmp_path / "cust.csv"
+    path.write_text(HEADER + ROWS.splitlines(keepends=True)[0] + "10001,Second Ann,1,9 Main St,02134,01/15/2014,1,0,0,0\n")
+    summary = importer.import_customers(path, r, s)
+    assert summary.imported == 1 and "repeated" in summary.rejected[0][1]
+    assert r.hget(f"{s.redis_customer_prefix}10001", "name") == "Ann Lee"

@@ -19,13 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from common.scripts import load_script
+from common.bounded import Bounds
+from stage3 import sms_sender as sms
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
-
-
-sms = load_script("02.stage3/sms_sender.py", "stage3_sms_sender")
 
 
 class FlakyWebhook:
@@ -96,7 +94,7 @@ def test_webhook_failing_twice_then_succeeding_delivers_once(redis_and_settings)
     try:
         [offer_id] = queue(r, s, 1)
         app = sms.SmsSender(r, s, sms.WebhookSender(hook.url), backoff=0.01)
-        counts = app.run(max_events=1)
+        counts = app.run(Bounds(max_events=1))
     finally:
         hook.close()
     assert hook.requests == 3
@@ -109,7 +107,7 @@ def test_webhook_failing_twice_then_succeeding_delivers_once(redis_and_settings)
 
     # the same offer queued again (e.g. a replay) is recognised and not sent twice
     queue(r, s, 1)
-    assert app.run(max_events=1)["duplicates"] == 1
+    assert app.run(Bounds(max_events=1))["duplicates"] == 1
     assert len(hook.delivered) == 1
 
 
@@ -118,7 +116,7 @@ def test_webhook_always_failing_ends_in_dead_letter_stream(redis_and_settings):
     hook = FlakyWebhook(failures=10**6)
     try:
         [offer_id] = queue(r, s, 1)
-        counts = sms.SmsSender(r, s, sms.WebhookSender(hook.url), backoff=0.01).run(max_events=1)
+        counts = sms.SmsSender(r, s, sms.WebhookSender(hook.url), backoff=0.01).run(Bounds(max_events=1))
     finally:
         hook.close()
     assert hook.requests == s.sms_max_attempts == 3

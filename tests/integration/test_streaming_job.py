@@ -16,12 +16,11 @@ import pytest
 
 from common.config import REPO_ROOT, Settings
 from common.events import customer_key
-from common.scripts import load_script
+from common.schema import STAGE2_DOC_FIELDS
+from stage2 import streaming_job as job
 from tests.cleanup import drop_test_resources
 
 pytestmark = pytest.mark.integration
-
-job = load_script("01.stage2/streaming_job.py", "streaming_job")
 
 T0 = datetime(2024, 5, 1, 8, 0, 0)
 FMT = "%Y-%m-%d %H:%M:%S"
@@ -63,7 +62,7 @@ def produce(s: Settings, lines: list[str | bytes]) -> None:
 
 def run_job(spark, s: Settings, tmp_path, **options):
     opts = job.JobOptions(available_now=True, quiet=True, checkpoint_dir=tmp_path / "checkpoint", **options)
-    return job.run(spark, s, opts)
+    return job.run(spark, s, opts, s.index_stage2, STAGE2_DOC_FIELDS)
 
 
 def all_docs(s: Settings, index: str) -> list[dict]:
@@ -156,7 +155,7 @@ def test_interest_list_edge_cases(spark, stage2, tmp_path):
 
 
 def pandas_interest_oracle(events: pd.DataFrame, min_plays: int, window: str) -> dict:
-    """Independent of common.interest: a time-based rolling count, closed on both
+    """Independent of stage2.interest: a time-based rolling count, closed on both
     ends (so exactly 30:00 is inside), per (customer, track)."""
     out = {}
     for (cust, track), group in events.groupby(["customer_id", "track_id"]):
@@ -197,6 +196,6 @@ def sample_data(tmp_path_factory):
     import subprocess
 
     out = tmp_path_factory.mktemp("sample")
-    subprocess.run([sys.executable, "-m", "common.datagen", "--customers", "200", "--tracks", "300",
+    subprocess.run([sys.executable, "-m", "tools.datagen", "--customers", "200", "--tracks", "300",
                     "--events", "6000", "--days", "7", "--out", str(out)], check=True, cwd=REPO_ROOT)
     return out

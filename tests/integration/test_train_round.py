@@ -7,13 +7,11 @@ import threading
 
 import pytest
 
-from common.scripts import load_script
+from stage3 import train
 from tests.stage3_data import crafted_features
+from stage3.targets import publish_targets
 
 pytestmark = pytest.mark.integration
-
-
-train = load_script("02.stage3/train.py", "stage3_train")
 
 
 @pytest.fixture
@@ -76,7 +74,7 @@ def test_pass_replaces_fail_keeps(env):
 
 def test_target_swap_never_shows_an_empty_set(env):
     s, r, _ = env
-    train.publish_targets(r, s, "v0001", {c: 0.9 for c in range(1, 2001)})
+    publish_targets(r, s, "v0001", {c: 0.9 for c in range(1, 2001)})
     seen_empty, stop = [], threading.Event()
 
     def watch():
@@ -87,7 +85,7 @@ def test_target_swap_never_shows_an_empty_set(env):
     watcher = threading.Thread(target=watch)
     watcher.start()
     for v in range(2, 8):
-        train.publish_targets(r, s, f"v{v:04d}", {c: 0.8 for c in range(v * 100, v * 100 + 2000)})
+        publish_targets(r, s, f"v{v:04d}", {c: 0.8 for c in range(v * 100, v * 100 + 2000)})
     stop.set()
     watcher.join()
     assert not seen_empty

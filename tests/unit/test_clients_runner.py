@@ -56,7 +56,6 @@ def test_ctrl_c_is_forwarded_once_so_children_print_their_summary(tmp_path):
     """)
     stage = textwrap.dedent(f"""
         import sys
-        sys.path.insert(0, {str(Settings().data_dir.parent)!r})
         from common.runner import Child, StageRunner
         sys.exit(StageRunner([Child("a", [sys.executable, "-c", {child!r}]),
                               Child("b", [sys.executable, "-c", {child!r}])], grace=5).run())

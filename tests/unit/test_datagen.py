@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from common import datagen
+from tools import datagen
 from common.customers import ages_of
-from common.features_rules import listening_profile
+from common.profiles import listening_profile
 from common.geo import zip_table
 from common.readers import read_clicks, read_customers, read_events, read_music
 from common.schema import OFFER_NAME

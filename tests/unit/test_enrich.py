@@ -1,5 +1,8 @@
-"""Stage-2 enrichment (common.enrich), no engines."""
-from common.enrich import catalog_from_rows, customer_fields, enrich_event, track_fields
+"""Stage-2 enrichment (stage2.enrich) and the customer hash it reads, no engines."""
+from common.customers import Customer, age_band, age_of
+from common.readers import read_catalog
+from stage2.enrich import enrich_event, track_fields
+from stage2.import_customers import customer_fields, customer_hash
 from common.events import Rejected, parse_event
 from common.schema import STAGE2_DOC_FIELDS
 
@@ -46,6 +49,18 @@ def test_malformed_value_is_a_rejection_with_a_reason():
     assert isinstance(rejected, Rejected) and rejected.reason == "wrong_column_count"
 
 
-def test_catalog_from_music_rows():
-    rows = [{"TrackId": "3", "Title": "Blue Song", "Artist": "The Band", "Length": "215"}]
-    assert catalog_from_rows(rows) == {3: TRACK}
+def test_catalog_from_music_csv(tmp_path):
+    (tmp_path / "music.csv").write_text("TrackId,Title,Artist,Length\n3,Blue Song,The Band,215\n0,NA,None,1\n")
+    assert read_catalog(tmp_path / "music.csv") == {3: TRACK, 0: {"title": "NA", "artist": "None", "length": 1}}
+
+
+def test_the_hash_the_importer_writes_reads_back_as_document_fields():
+    """One contract: import_customers writes customer_hash, the enrichment reads customer_fields.
+    Redis hands every value back as text; customer 0 is a customer like any other."""
+    customer = Customer(0, "Ann Lee", 0, "1 Main St", "10001", "01/02/2020", 1, 1, 2, 1)
+    stored = {k: str(v) for k, v in customer_hash(customer).items()}
+    fields = customer_fields(stored)
+    assert set(fields) <= {f.name for f in STAGE2_DOC_FIELDS}
+    assert fields == {"customer_known": True, "name": "Ann Lee", "gender": "female", "age": age_of(0),
+                      "age_band": age_band(age_of(0)), "level": "Silver", "campaign": 2,
+                      "customer_zip": "10001", "linked_with_apps": 1}

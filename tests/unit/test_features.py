@@ -4,14 +4,11 @@ puts plays on every time-of-day boundary (04:59, 05:00, 11:59, 12:00, 16:59,
 17:00, 21:59, 22:00) and counts every play, not only the last one."""
 from __future__ import annotations
 
-
 import pandas as pd
 import pytest
 
-from common.scripts import load_script
+from stage3 import features as stage3_features
 
-
-stage3_features = load_script("02.stage3/features.py", "stage3_features")
 
 # customer, track, datetime, ismobile
 PLAYS = [
@@ -36,7 +33,7 @@ CLICKS = pd.DataFrame({
 
 
 def oracle_bucket(hour: int) -> str:
-    # written out here on purpose, independent of common.features_rules
+    # written out here on purpose, independent of common.profiles
     if 5 <= hour < 12:
         return "morning"
     if 12 <= hour < 17:

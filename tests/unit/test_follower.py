@@ -3,7 +3,7 @@ without loss or repeats, survives truncation and rotation."""
 import os
 import threading
 
-from common.follower import FileFollower
+from stage1.follower import FileFollower
 
 
 def read_available(follower, idle=0.3):

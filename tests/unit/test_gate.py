@@ -5,11 +5,8 @@ import json
 
 import pytest
 
-from common.scripts import load_script
+from stage3 import train
 from tests.stage3_data import crafted_features
-
-
-train = load_script("02.stage3/train.py", "stage3_train")
 
 
 @pytest.mark.parametrize("error, baseline, passed, why", [

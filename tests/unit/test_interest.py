@@ -1,7 +1,7 @@
-"""The interest-list rule (common.interest.densest_window), no engines."""
+"""The interest-list rule (stage2.interest.densest_window), no engines."""
 from datetime import datetime, timedelta
 
-from common.interest import InterestWindow, better, densest_window
+from stage2.interest import InterestWindow, better, densest_window
 
 T0 = datetime(2024, 5, 1, 8, 0, 0)
 W = timedelta(minutes=30)
@@ -97,7 +97,7 @@ def batch(state, *plays):
     """Feed (customer, track, minute) plays; returns the emitted rows as tuples (minutes)."""
     import pandas as pd
 
-    from common.interest import update_interest_list
+    from stage2.interest import update_interest_list
 
     frame = pd.DataFrame({"customer_id": [p[0] for p in plays], "track_id": [p[1] for p in plays],
                           "played_at": pd.to_datetime([(BASE + p[2]) * 60_000 for p in plays], unit="ms")})
