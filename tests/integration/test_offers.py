@@ -1,4 +1,4 @@
-"""common.offers.queue_offers against the real Redis: one offer per target
+"""stage3.offers.queue_offers against the real Redis: one offer per target
 customer per day, Free and Silver only, documents flagged, notices published,
 replays idempotent, and two round trips per partition."""
 from __future__ import annotations
@@ -56,7 +56,7 @@ class CountingRedis:
 
 
 def test_one_offer_per_target_per_day_and_flags(redis_and_settings):
-    from common.offers import queue_offers
+    from stage3.offers import queue_offers
 
     r, s = redis_and_settings
     r.sadd(s.redis_targets_set, 1, 2, 3)        # 3 is Gold: a target but never offered
@@ -106,7 +106,7 @@ def test_one_offer_per_target_per_day_and_flags(redis_and_settings):
 
 
 def test_replayed_batch_queues_nothing_new_and_keeps_the_flag(redis_and_settings):
-    from common.offers import queue_offers
+    from stage3.offers import queue_offers
 
     r, s = redis_and_settings
     r.sadd(s.redis_targets_set, 1)
@@ -120,7 +120,7 @@ def test_replayed_batch_queues_nothing_new_and_keeps_the_flag(redis_and_settings
 
 
 def test_no_targets_means_one_round_trip_and_no_offers(redis_and_settings):
-    from common.offers import queue_offers
+    from stage3.offers import queue_offers
 
     r, s = redis_and_settings
     counting = CountingRedis(r)

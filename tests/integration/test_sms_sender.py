@@ -77,7 +77,7 @@ def redis_and_settings(engines, names, unique):
 
 
 def queue(r, s, n: int, day: str = "2026-01-05") -> list[str]:
-    from common.offers import offer_message
+    from stage3.offers import offer_message
 
     ids = []
     for cid in range(1, n + 1):

@@ -1,4 +1,4 @@
-"""common.follower.FileFollower: complete lines only, resumes after a restart
+"""stage1.follower.FileFollower: complete lines only, resumes after a restart
 without loss or repeats, survives truncation and rotation."""
 import os
 import threading
