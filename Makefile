@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON_BIN ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-SERVICES := $(PY) -m common.services
+SERVICES := $(PY) -m services
 
 # Bounded runs (every stage, see README): make stage1 MAX_EVENTS=2000 RATE=500 DURATION=60
 BOUNDED := $(if $(MAX_EVENTS),--max-events $(MAX_EVENTS)) $(if $(RATE),--rate $(RATE)) $(if $(DURATION),--duration $(DURATION))

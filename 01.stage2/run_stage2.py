@@ -35,15 +35,17 @@ def parse_args(argv=None, doc: str = __doc__) -> argparse.Namespace:
     return add_live_args(argparse.ArgumentParser(description=doc.splitlines()[0]), get_settings()).parse_args(argv)
 
 
-def streaming_children(s: Settings, args: argparse.Namespace, job: str = "stage2.streaming_job") -> list[Child]:
-    """Generator, shipper (Kafka) and the streaming ``job`` module; stage 3 passes its own job."""
+def streaming_children(s: Settings, args: argparse.Namespace,
+                       job: str = "stage2.streaming_job") -> tuple[list[Child], LiveRun]:
+    """Generator, shipper (Kafka) and the streaming ``job`` module, and the run they
+    make (bounded or live); stage 3 passes its own job."""
     ensure_topic(s.kafka_topic, settings=s)
     # where the job starts if it has no checkpoint yet: the topic's end, now
     start = json.dumps({s.kafka_topic: {str(p): o for p, o in topic_end_offsets(s.kafka_topic, s).items()}})
     run: LiveRun = plan_live_run(s, args, "kafka", s.kafka_topic)
     return [run.generator(),
             run.shipper("--sink", "kafka", "--topic", s.kafka_topic),
-            Child("streaming", [PY, "-m", job, "--starting-offsets", start, *run.own_plays_args()])]
+            Child("streaming", [PY, "-m", job, "--starting-offsets", start, *run.own_plays_args()])], run
 
 
 def main(argv=None) -> int:
@@ -52,10 +54,9 @@ def main(argv=None) -> int:
     code = import_customers.main([])
     if code != 0:
         return code
-    children = streaming_children(s, args)
-    bounded = "--max-events" in children[-1].argv
+    children, run = streaming_children(s, args)
     # Bounded: done when the streaming job has indexed this run's plays and exited.
-    return StageRunner(children).run(until=["streaming"] if bounded else None)
+    return StageRunner(children).run(until=["streaming"] if run.events is not None else None)
 
 
 if __name__ == "__main__":

@@ -46,8 +46,8 @@ def prepare() -> int:
 
 def children(args: argparse.Namespace) -> tuple[list[Child], bool]:
     """The stage's processes, and whether the run is bounded; the demo adds the dashboard."""
-    kids = streaming_children(get_settings(), args, job="stage3.streaming_job")
-    bounded = "--max-events" in kids[-1].argv
+    kids, live_run = streaming_children(get_settings(), args, job="stage3.streaming_job")
+    bounded = live_run.events is not None
     kids.append(Child("sms", [PY, "-m", "stage3.sms_sender", *sender_args(args)]))
     if not bounded:
         kids.append(Child("retrain", [PY, "-m", "stage3.train", "--every", args.every, "--skip-first"]))

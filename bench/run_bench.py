@@ -140,7 +140,7 @@ def cpu_by_part(job: int, shipper: int) -> dict[str, float]:
     """CPU seconds used so far (user + system) by each part of the pipeline: the
     engines (pids from the service manager), the shipper, and the streaming job
     split into its Python driver, Spark's JVM and the Python workers the JVM forks."""
-    from common.services import ENGINES, our_pid
+    from services import ENGINES, our_pid
 
     ticks = os.sysconf("SC_CLK_TCK")
     procs = {}                                       # pid -> (parent, name, cpu seconds)

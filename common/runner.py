@@ -2,8 +2,8 @@
 
     from common.runner import Child, StageRunner
     runner = StageRunner([
-        Child("generator", [sys.executable, "00.stage1/live_generator.py", "--max-events", "100"]),
-        Child("shipper",   [sys.executable, "00.stage1/shipper.py", "--max-events", "100"]),
+        Child("generator", [sys.executable, "-m", "stage1.live_generator", "--max-events", "100"]),
+        Child("shipper",   [sys.executable, "-m", "stage1.shipper", "--max-events", "100"]),
     ])
     sys.exit(runner.run(until=["shipper"]))
 

@@ -35,7 +35,7 @@ def connector_jars(settings: Settings | None = None) -> list[Path]:
     if not jars:
         raise RuntimeError(
             f"Spark's Kafka connector jars are missing in {jar_dir}. "
-            "Fetch them with: make services-up  (or: python -m common.services fetch)")
+            "Fetch them with: make services-up  (or: python -m services fetch)")
     shipped = {_artifact(j) for j in (Path(pyspark.__file__).parent / "jars").glob("*.jar")}
     return [j for j in jars if _artifact(j) not in shipped]
 

@@ -7,20 +7,14 @@ or wiping engines that other tests share.
 """
 from __future__ import annotations
 
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 
 @pytest.fixture(scope="session")
 def engines():
-    from common import services
+    import services
 
     services.up()          # idempotent: returns at once when all are healthy
     return services

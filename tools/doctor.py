@@ -12,7 +12,7 @@ import shutil
 import sys
 import urllib.request
 
-from common import services
+import services
 from common.config import get_settings
 
 OK, WARN, FAIL = "ok  ", "warn", "FAIL"

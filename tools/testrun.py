@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from common import services
+import services
 from common.config import REPO_ROOT, get_settings
 
 

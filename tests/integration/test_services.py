@@ -17,7 +17,7 @@ import uuid
 
 import pytest
 
-from common import services
+import services
 from common.config import REPO_ROOT, Settings, get_settings
 
 pytestmark = pytest.mark.integration
@@ -88,7 +88,7 @@ def test_from_nothing_up_check_down(private_settings, capsys):
     services.down(settings=s)
     time.sleep(0.5)
     for name, pid in pids.items():
-        assert not services._pid_alive(pid), f"{name} (pid {pid}) still running after down"
+        assert not services.system.pid_alive(pid), f"{name} (pid {pid}) still running after down"
         assert not services.port_open("127.0.0.1", services.ENGINE_TABLE[name].port(s))
 
 
@@ -98,7 +98,7 @@ def test_port_taken_by_foreign_listener_fails_with_the_port(tmp_path):
         foreign.listen(1)
         port = foreign.getsockname()[1]
         env = dict(os.environ, REDIS_PORT=str(port), RUNTIME_DIR=str(tmp_path))
-        res = subprocess.run([sys.executable, "-m", "common.services", "up", "redis"], cwd=REPO_ROOT,
+        res = subprocess.run([sys.executable, "-m", "services", "up", "redis"], cwd=REPO_ROOT,
                              env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode != 0
     assert f"port {port}" in res.stderr and "already in use" in res.stderr, res.stderr

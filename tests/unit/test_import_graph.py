@@ -29,8 +29,9 @@ def modules() -> dict[str, Path]:
     return out
 
 
-def imports_of(path: Path, name: str) -> set[str]:
-    """Project modules imported by the module at ``path`` (absolute or relative imports)."""
+def imports_of(path: Path, name: str, known: set[str] = frozenset()) -> set[str]:
+    """Project modules imported by the module at ``path`` (absolute or relative imports);
+    ``from package import module`` counts as importing the module, not the package."""
     found = set()
     package = name if path.stem == "__init__" else name.rsplit(".", 1)[0]
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
@@ -40,14 +41,15 @@ def imports_of(path: Path, name: str) -> set[str]:
             base = node.module or ""
             if node.level:
                 base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
-            found.add(base)
-            found.update(f"{base}.{alias.name}" for alias in node.names)
+            submodules = {f"{base}.{alias.name}" for alias in node.names} & set(known)
+            found.update(submodules if len(submodules) == len(node.names) else {base} | submodules)
     return {m for m in found if m.split(".")[0] in PACKAGES}
 
 
 def graph() -> dict[str, set[str]]:
     mods = modules()
-    return {name: {m for m in imports_of(path, name) if m in mods and m != name} for name, path in mods.items()}
+    return {name: {m for m in imports_of(path, name, set(mods)) if m in mods and m != name}
+            for name, path in mods.items()}
 
 
 def test_every_package_has_modules():
@@ -75,25 +77,33 @@ def test_stages_import_only_common_and_earlier_stages():
     assert not bad, f"a stage imports a later stage or the tooling: {bad}"
 
 
-def test_no_import_cycles():
-    g = graph()
-    state: dict[str, int] = {}
-    cycle: list[str] = []
+def find_cycle(g: dict[str, set[str]]) -> list[str]:
+    """One import cycle of ``g`` as a path [a, b, ..., a], or [] when there is none."""
+    state: dict[str, str] = {}
 
-    def visit(node: str, path: list[str]) -> bool:
-        state[node] = 1
-        for dep in sorted(g[node]):
-            if state.get(dep) == 1:
-                cycle.extend(path[path.index(dep):] + [node, dep] if dep in path else [node, dep])
-                return True
-            if dep not in state and visit(dep, path + [node]):
-                return True
-        state[node] = 2
-        return False
+    def visit(node: str, path: list[str]) -> list[str]:
+        state[node] = "open"
+        for dep in sorted(g.get(node, ())):
+            if state.get(dep) == "open":
+                return path[path.index(dep):] + [node, dep] if dep in path else [node, dep]
+            if dep not in state and (found := visit(dep, path + [node])):
+                return found
+        state[node] = "done"
+        return []
 
     for node in sorted(g):
-        if node not in state and visit(node, []):
-            break
+        if node not in state and (found := visit(node, [])):
+            return found
+    return []
+
+
+def test_the_cycle_finder_finds_one():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) == []
+
+
+def test_no_import_cycles():
+    cycle = find_cycle(graph())
     assert not cycle, f"import cycle: {' -> '.join(cycle)}"
 
 

@@ -8,7 +8,7 @@ import tomllib
 import pytest
 
 from common.config import REPO_ROOT
-from common.services import versions
+from services import versions
 
 V = versions()
 

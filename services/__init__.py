@@ -1,0 +1,43 @@
+"""The service manager: fetch, start, check and stop the local engines.
+
+    python -m services fetch            download the engines once (Maven Central)
+    python -m services up [kafka ...]   start them (idempotent) and wait until healthy
+    python -m services status           one line per engine: URL and state
+    python -m services logs             last lines of every engine's log
+    python -m services down             stop what this project started (pid files)
+    python -m services reset            down, then wipe data, checkpoints, offsets and the generator's position
+
+(``make services-up``, ``make services-status`` ... run the same commands.)
+Engine names: redis, elasticsearch (or es), kafka; none means all three.
+
+Everything lives in ``.runtime/`` (git-ignored): ``jars/`` and ``elasticsearch-<v>/``
+(downloads, kept by reset; ``DOWNLOADS_DIR`` moves them), ``data/`` (engine data),
+``logs/``, ``run/`` (pid files), and each engine's configuration (``redis.conf``,
+``elasticsearch/config/``, ``kafka/``). Versions come from
+``services/versions.env``; the Maven descriptor is ``services/pom.xml``. Every
+engine binds to ``settings.bind_host`` (127.0.0.1).
+
+Where to read what:
+
+    fetch.py               versions, Maven, the jar sets, the Elasticsearch download
+    system.py              the machine: ports, processes, JDKs, memory, apt-get, the ES user
+    redis_server.py        Redis: its configuration, start and health check
+    elasticsearch_node.py  Elasticsearch: the same
+    kafka_broker.py        Kafka: the same
+    manager.py             the engine table, up / down / status / logs / reset
+    __main__.py            the command line above
+
+Failures raise :class:`ServiceError` whose message is one line naming the cause
+and the fix; the CLI prints it and exits 1. From Python:
+
+    import services
+    services.up(["redis"]); services.status()
+"""
+from services.fetch import es_home, fetch, versions
+from services.manager import ENGINE_TABLE, ENGINES, Engine, down, logs, our_pid, reset, status, up
+from services.system import (ServiceError, available_memory_mb, find_jdk, java_major, max_map_count,
+                             pid_file, port_open)
+
+__all__ = ["ENGINES", "ENGINE_TABLE", "Engine", "ServiceError", "fetch", "up", "down", "status", "logs",
+           "reset", "our_pid", "pid_file", "versions", "find_jdk", "java_major", "port_open",
+           "available_memory_mb", "max_map_count", "es_home"]

@@ -1,0 +1,110 @@
+"""Kafka: one KRaft broker (broker and controller in one JVM), run from the fetched jars.
+
+    python -m services up kafka
+
+writes ``.runtime/kafka/server.properties`` and ``log4j2.properties``, formats
+the storage once (``.runtime/data/kafka``), then starts ``kafka.Kafka`` in the
+background and writes its pid to ``.runtime/run/kafka.pid``. Log in
+``.runtime/logs/kafka.log`` (the JVM's own output in ``kafka.out``). Healthy
+means a message produced to ``_workshop_health`` is read back.
+"""
+from __future__ import annotations
+
+import base64
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+from common.config import Settings
+from services.fetch import kafka_jars, versions
+from services.system import ServiceError, find_jdk, log_dir, pid_file
+
+HEALTH_TOPIC = "_workshop_health"
+
+
+def log(s: Settings) -> Path:
+    return log_dir(s) / "kafka.log"
+
+
+def _write_config(s: Settings, base: Path, data: Path) -> tuple[Path, Path]:
+    """server.properties and log4j2.properties under ``base``."""
+    props = base / "server.properties"
+    props.write_text("\n".join([
+        "process.roles=broker,controller", "node.id=1",
+        f"controller.quorum.voters=1@{s.bind_host}:{s.kafka_controller_port}",
+        f"listeners=PLAINTEXT://{s.bind_host}:{s.kafka_port},CONTROLLER://{s.bind_host}:{s.kafka_controller_port}",
+        # what clients are told to connect to: must be reachable from the clients
+        f"advertised.listeners=PLAINTEXT://{s.bind_host}:{s.kafka_port}",
+        "controller.listener.names=CONTROLLER", "inter.broker.listener.name=PLAINTEXT",
+        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        f"log.dirs={data}", f"num.partitions={s.kafka_partitions}",
+        "offsets.topic.replication.factor=1", "transaction.state.log.replication.factor=1",
+        "transaction.state.log.min.isr=1", "share.coordinator.state.topic.replication.factor=1",
+        "share.coordinator.state.topic.min.isr=1",
+        "group.initial.rebalance.delay.ms=0", "auto.create.topics.enable=true", "",
+    ]))
+    log4j = base / "log4j2.properties"
+    log4j.write_text("\n".join([
+        "status = error", "appender.file.type = File", "appender.file.name = file",
+        f"appender.file.fileName = {log(s)}",
+        "appender.file.layout.type = PatternLayout", "appender.file.layout.pattern = [%d] %p %m (%c)%n",
+        "rootLogger.level = INFO", "rootLogger.appenderRef.file.ref = file", "",
+    ]))
+    return props, log4j
+
+
+def start(s: Settings) -> None:
+    jars = kafka_jars(s)
+    java = find_jdk(17, f"Kafka {versions()['KAFKA_VERSION']}") / "bin" / "java"
+    base = s.runtime_dir / "kafka"
+    data = s.runtime_dir / "data" / "kafka"
+    base.mkdir(parents=True, exist_ok=True)
+    data.mkdir(parents=True, exist_ok=True)
+    props, log4j = _write_config(s, base, data)
+    classpath = f"{jars}/*"
+    if not (data / "meta.properties").exists():
+        # KRaft storage is formatted once with a fresh cluster id
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        res = subprocess.run([str(java), "-cp", classpath, f"-Dlog4j2.configurationFile={log4j}",
+                              "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)],
+                             capture_output=True, text=True)
+        if res.returncode != 0:
+            raise ServiceError(f"formatting Kafka storage failed: {(res.stdout + res.stderr).strip()[-400:]}")
+    out = open(log_dir(s) / "kafka.out", "ab")
+    proc = subprocess.Popen(
+        [str(java), "-Xms512m", "-Xmx512m", "-XX:+UseG1GC", "-Djava.awt.headless=true",
+         f"-Dlog4j2.configurationFile={log4j}", "-cp", classpath, "kafka.Kafka", str(props)],
+        stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    pid_file(s, "kafka").write_text(str(proc.pid))
+
+
+def healthy(s: Settings) -> bool:
+    """A real round trip: produce one message and read it back."""
+    from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+
+    from common.clients import kafka_config
+
+    token = uuid.uuid4().hex.encode()
+    delivered = []
+    consumer = None
+    try:
+        producer = Producer(kafka_config(s, {"acks": "all", "message.timeout.ms": 10_000}))
+        producer.produce(HEALTH_TOPIC, token, on_delivery=lambda err, msg: delivered.append((err, msg)))
+        producer.flush(12)
+        if not delivered or delivered[0][0] is not None:
+            return False
+        meta = delivered[0][1]
+        consumer = Consumer(kafka_config(s, {"group.id": "workshop-health", "enable.auto.commit": False}))
+        consumer.assign([TopicPartition(HEALTH_TOPIC, meta.partition(), meta.offset())])
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            record = consumer.poll(0.5)
+            if record is not None and not record.error():
+                return record.value() == token
+        return False
+    except (KafkaException, BufferError, OSError):
+        return False
+    finally:
+        if consumer is not None:
+            consumer.close()
