@@ -57,11 +57,11 @@ def run(spark, s: Settings, opts: "JobOptions", index: str, fields: tuple[Field,
         before_index: BeforeIndex | None = None) -> "BatchStatus":
     """The job: read Kafka, enrich and index, keep the interest list; until done."""
     prepare(s, index, fields)
-    plays = read_kafka(spark, s, opts)                                          # read
+    records = read_kafka(spark, s, opts)                                          # read
     status = BatchStatus(opts)
-    queries = [start_enrich_query(plays, s, opts, index, status, before_index)]  # enrich -> ES
+    queries = [start_enrich_query(records, s, opts, index, status, before_index)]  # enrich -> ES
     if opts.interest:
-        queries.append(start_interest_query(plays, s, opts, index))             # interest -> Redis, ES
+        queries.append(start_interest_query(records, s, opts, index))             # interest -> Redis, ES
     wait_until_done(queries, status, opts)                                      # bounded, or Ctrl-C
     refresh(s, index)
     return status

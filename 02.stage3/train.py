@@ -222,7 +222,7 @@ def parse_every(text: str) -> float:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--every", type=parse_every, help="keep running, one round every this long (10m, 1h)")
-    ap.add_argument("--from-es", action="store_true", help="history from the stage-2 index, not tracks.csv")
+    ap.add_argument("--from-es", action="store_true", help="history from the stage-2 and stage-3 indices, not tracks.csv")
     ap.add_argument("--no-score", action="store_true", help="do not write targets to Redis")
     ap.add_argument("--rounds", type=int, help="with --every: stop after this many rounds")
     ap.add_argument("--skip-first", action="store_true", help="with --every: wait one period before the first round")

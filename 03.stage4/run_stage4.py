@@ -1,13 +1,15 @@
 """Stage 4: start the live dashboard (Node.js, 03.stage4/server.js).
 
 Checks Node.js (20 or newer) and the npm packages (runs `npm ci` once when
-node_modules is missing), starts `node 03.stage4/server.js` with the endpoints
-and names from common.config passed as environment variables (ES_URL,
-REDIS_URL, INDEX_STAGE3, ...), waits until the page answers, prints its URL and
-runs until Ctrl-C, or for --duration seconds.
+node_modules is missing), starts `node 03.stage4/server.js` with the settings
+from common.config that the server reads (lib/config.js: ES_URL, REDIS_URL,
+INDEX_STAGE3, REDIS_SMS_SENT_COUNTER, ...) passed as environment variables under
+their upper-case names, waits until the page answers, prints its URL and runs
+until Ctrl-C (or SIGTERM), or for --duration seconds.
 
-    python 03.stage4/run_stage4.py                  # or: make stage4
-    python 03.stage4/run_stage4.py --port 3001 --duration 60
+    make stage4                                     # engines up first, then this
+    python -m stage4.run_stage4                     # or: python 03.stage4/run_stage4.py
+    python -m stage4.run_stage4 --port 3001 --duration 60
 """
 from __future__ import annotations
 
@@ -18,28 +20,41 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
 
+from common.bounded import Bounds, stop_on_signals
+from common.config import Settings, get_settings
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))   # for `common`
-
-from common.config import Settings, get_settings  # noqa: E402
-
+CONFIG_JS = HERE / "lib" / "config.js"
 MIN_NODE_MAJOR = 20
 
 
+# a JavaScript string literal (kept: it may contain "//"), or a comment (dropped)
+_JS_STRING_OR_COMMENT = re.compile(r"""('(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`)|/\*.*?\*/|//[^\n]*""",
+                                   re.S)
+
+
+def server_env_names(config_js: Path = CONFIG_JS) -> list[str]:
+    """The environment variables the server reads: every `env.NAME` in the code of lib/config.js."""
+    code = _JS_STRING_OR_COMMENT.sub(lambda m: m.group(1) or "", config_js.read_text())
+    return sorted(set(re.findall(r"\benv\.([A-Z][A-Z0-9_]*)\b", code)))
+
+
 def dashboard_env(s: Settings, port: int) -> dict[str, str]:
-    """The server's environment: the Python settings under their upper-case names."""
-    env = {
-        "ES_URL": s.es_url, "REDIS_URL": s.redis_url, "REDIS_OFFERS_CHANNEL": s.redis_offers_channel,
-        "INDEX_STAGE1": s.index_stage1, "INDEX_STAGE2": s.index_stage2, "INDEX_STAGE3": s.index_stage3,
-        "INDEX_INTEREST": s.index_interest, "DASHBOARD_PORT": str(port), "BIND_HOST": s.bind_host,
-    }
-    secrets = {"ES_API_KEY": s.es_api_key, "ES_USERNAME": s.es_username,
-               "ES_PASSWORD": s.es_password, "ES_CA_FILE": s.es_ca_file}
-    env.update({k: str(v) for k, v in secrets.items() if v})
+    """The server's environment: each setting it reads, under its upper-case name.
+
+    Built from the settings themselves, so a name configured for the Python
+    stages (in the environment or .env) is the name the page reads. Settings
+    that are not set (None: the credentials, unless configured) are left out.
+    """
+    values = s.model_dump()
+    env = {name: str(values[name.lower()]) for name in server_env_names()
+           if values.get(name.lower()) is not None}
+    env["DASHBOARD_PORT"] = str(port)
     return env
 
 
@@ -57,46 +72,45 @@ def check_node() -> str:
     return node
 
 
-def wait_until_up(url: str, server: subprocess.Popen, timeout: float = 30) -> None:
+def wait_until_up(url: str, server: subprocess.Popen, stop: threading.Event, timeout: float = 30) -> None:
+    """Returns once /healthz answers (or Ctrl-C came); exits if the server dies or stays silent."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not stop.is_set():
         if server.poll() is not None:
             sys.exit(f"the dashboard server exited with code {server.returncode} (see its message above)")
         try:
             with urllib.request.urlopen(url + "/healthz", timeout=2):
                 return
         except OSError:
-            time.sleep(0.2)
+            stop.wait(0.2)
+    if stop.is_set():
+        return
     server.terminate()
     sys.exit(f"the dashboard did not answer on {url} within {timeout:.0f} s")
-
-
-def stop_like_ctrl_c(signum, frame):
-    """SIGTERM (from `make demo` or a test) stops the dashboard the way Ctrl-C does."""
-    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
     s = get_settings()
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--port", type=int, default=int(os.environ.get("DASHBOARD_PORT", s.dashboard_port)))
-    p.add_argument("--duration", type=float, help="stop after this many seconds")
+    p.add_argument("--port", type=int, default=s.dashboard_port, help=f"default {s.dashboard_port} (DASHBOARD_PORT)")
+    p.add_argument("--duration", type=float, help="stop after this many seconds (default: run until Ctrl-C)")
     args = p.parse_args(argv)
 
     node = check_node()
+    stop = stop_on_signals()          # Ctrl-C, or SIGTERM from `make demo` or a test
     server = subprocess.Popen([node, str(HERE / "server.js")], env={**os.environ, **dashboard_env(s, args.port)})
-    signal.signal(signal.SIGTERM, stop_like_ctrl_c)
     url = f"http://{s.bind_host}:{args.port}"
     try:
-        wait_until_up(url, server)
-        print(f"\n  Dashboard: {url}\n"
-              "  Look at: plays per minute (mobile vs PC), the US map, top tracks, and the live\n"
-              "  offers feed (stage 3). Ctrl-C stops it.\n", flush=True)
-        server.wait(timeout=args.duration)
-    except subprocess.TimeoutExpired:
-        pass                                   # --duration reached
-    except KeyboardInterrupt:
-        print("stopping the dashboard")
+        wait_until_up(url, server, stop)
+        if not stop.is_set():
+            print(f"\n  Dashboard: {url}\n"
+                  "  Look at: plays per minute (mobile vs PC), the US map, top tracks, and the live\n"
+                  "  offers feed (stage 3). Ctrl-C stops it.\n", flush=True)
+        bounds = Bounds(duration=args.duration)         # --duration counts from the page answering
+        while server.poll() is None and not bounds.done(stop=stop):
+            stop.wait(0.2)
+        if stop.is_set():
+            print("stopping the dashboard", flush=True)
     finally:
         if server.poll() is None:
             server.send_signal(signal.SIGINT)   # server.js closes its connections and exits 0
@@ -104,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
                 server.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 server.kill()
+                server.wait()
     return 0 if server.returncode in (0, -signal.SIGINT) else server.returncode
 
 

@@ -8,7 +8,7 @@
  * The page and its libraries (c3, d3, topojson, the US atlas) are served from
  * this folder and node_modules: no CDN, it works offline.
  *
- * Run:   python 03.stage4/run_stage4.py         (or: make stage4)
+ * Run:   python -m stage4.run_stage4            (or: python 03.stage4/run_stage4.py, make stage4)
  *   or:  cd 03.stage4 && npm ci && node server.js
  * Then open http://127.0.0.1:3000. Configuration: environment variables, see lib/config.js.
  */

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     spark_shuffle_partitions: int = 2
 
     dashboard_port: int = 3000
+    dashboard_refresh_ms: int = 2000        # how often the dashboard asks the engines (stage 4)
+    dashboard_window_minutes: int = 30      # minutes in its plays-per-minute chart
 
     # --- names (fixed defaults, so teachers, tests and tools can rely on them) -------------------------------------------------
     index_stage1: str = "ba_realtime"

@@ -1,9 +1,13 @@
 /**
  * Dashboard configuration from environment variables.
  *
- * The names are the upper-case names of the Python settings (common/config.py),
+ * Every `env.NAME` read here is the upper-case name of a field of the Python
+ * settings (common/config.py: `redis_sms_sent_counter` <- REDIS_SMS_SENT_COUNTER),
  * so one `.env` or one set of exports points every stage, this server included,
- * at the same engines. `python 03.stage4/run_stage4.py` passes them in for you.
+ * at the same engines and names. `python -m stage4.run_stage4` passes each of
+ * them from the settings (it finds the names in this file), and
+ * tests/unit/test_dashboard_config.py checks that each one is a settings field:
+ * read the environment only here, and only as `env.NAME`.
  */
 'use strict';
 
@@ -23,7 +27,7 @@ function readConfig(env = process.env) {
     interestIndex: env.INDEX_INTEREST || 'ba_interest',
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379/0',
     offersChannel: env.REDIS_OFFERS_CHANNEL || 'offers',
-    smsSentKey: env.REDIS_SMS_SENT_KEY || 'sms:sent_total',
+    smsSentKey: env.REDIS_SMS_SENT_COUNTER || 'sms:sent_total',   // the SMS sender's delivery counter
     port: Number(env.DASHBOARD_PORT || 3000),
     host: env.BIND_HOST || '127.0.0.1',
     refreshMs: Number(env.DASHBOARD_REFRESH_MS || 2000),

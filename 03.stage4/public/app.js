@@ -5,6 +5,7 @@
  *   "snapshot"  every refresh: totals, engine status and one array per chart
  *   "notice"    each message from the Redis channel `offers` (SMS offers queued / sent)
  * Charts are c3.js (on d3 v5); the map is d3-geo with the us-atlas states file.
+ * The text of a feed line comes from feed.js (describeNotice), loaded before this file.
  * Each chart is created on the first data and then updated with chart.load(),
  * which animates the change instead of redrawing.
  */
@@ -120,16 +121,16 @@ function addNotice(n) {
   const feed = document.getElementById('feed');
   const empty = feed.querySelector('.empty');
   if (empty) empty.remove();
+  const d = describeNotice(n);          // feed.js: customer 0 and track 0 are ids like any other
   const li = document.createElement('li');
   const kind = document.createElement('span');
-  kind.className = `kind ${n.type}`;
-  kind.textContent = n.type === 'sms_sent' ? 'SMS sent' : 'offer queued';
+  kind.className = `kind ${d.kind}`;
+  kind.textContent = d.label;
   const who = document.createElement('b');
-  who.textContent = n.name || `customer ${n.customer_id}`;
+  who.textContent = d.who;
   const when = document.createElement('time');
-  const at = n.at ? new Date(n.at) : new Date();
-  when.textContent = isNaN(at) ? '' : at.toLocaleTimeString('en-GB');
-  li.append(kind, who, ` (${n.level || '?'}) after “${n.title || `track ${n.track_id}`}”`, when);
+  when.textContent = d.at ? d.at.toLocaleTimeString('en-GB') : '';
+  li.append(kind, who, ` (${d.level}) after “${d.track}”`, when);
   feed.prepend(li);
   while (feed.children.length > 30) feed.lastChild.remove();
 }

@@ -144,3 +144,22 @@ test('a stage-1 index (no customer or track fields) gives empty breakdowns, not 
   assert.equal(stats.device.mobile + stats.device.pc, 4);
   assert.equal(stats.states.reduce((n, s) => n + s.count, 0), stage1docs.filter((d) => d.state !== 'ZZ').length);
 });
+
+test('customer 0 and track 0 are counted like any other id', async () => {
+  const index = `${name}_zero`;
+  await es.indices.create({ index, ...indexBody('STAGE3_DOC_FIELDS') });
+  const zeroDocs = [
+    ['0', '0', 'Track Zero'], ['0', '0', 'Track Zero'], ['0', '11', 'Hey Ya!'], ['5', '0', 'Track Zero'],
+  ].map(([customer_id, track_id, title], i) => ({
+    ...docs[i], event_id: String(i), customer_id, track_id, title, artist: 'Zero Artist',
+  }));
+  const res = await es.bulk({
+    index, refresh: true, operations: zeroDocs.flatMap((d) => [{ index: { _id: d.event_id } }, d]),
+  });
+  assert.equal(res.errors, false, JSON.stringify(res.items.find((it) => it.index.error)));
+
+  const stats = await fetchEventStats(es, { ...config, eventIndices: [index] }, now);
+  assert.equal(stats.events, 4);                       // event 0 included
+  assert.equal(stats.listeners, 2);                    // customers 0 and 5
+  assert.deepEqual(stats.topTracks, [{ key: 'Track Zero', count: 3 }, { key: 'Hey Ya!', count: 1 }]);
+});

@@ -170,13 +170,18 @@ async function readEvents(url, onEvent, timeoutMs = 20000) {
 test('pushes snapshots and relayed notices to the page (real Elasticsearch and Redis)', async () => {
   const name = `t_${unique()}`;
   const channel = `${name}:offers`;
+  const smsSentCounter = `${name}:sms_sent_total`;      // the Python setting redis_sms_sent_counter
   const { dashboard, base } = await startDashboard({
     INDEX_STAGE1: `${name}_1`, INDEX_STAGE2: `${name}_2`, INDEX_STAGE3: `${name}_3`,
-    INDEX_INTEREST: `${name}_interest`, REDIS_OFFERS_CHANNEL: channel,
+    INDEX_INTEREST: `${name}_interest`, REDIS_OFFERS_CHANNEL: channel, REDIS_SMS_SENT_COUNTER: smsSentCounter,
   });
   const publisher = createClient({ url: dashboard.config.redisUrl });
   await publisher.connect();
-  const notice = { type: 'sms_sent', customer_id: 7, name: 'Grace Hopper', level: 'Silver', title: 'Hey Ya!' };
+  await publisher.set(smsSentCounter, 11);
+  // customer 0 and track 0, as strings like stage 3 sends them: ids like any other
+  const notice = {
+    type: 'sms_sent', customer_id: '0', name: 'Grace Hopper', level: 'Silver', track_id: '0', title: 'Hey Ya!',
+  };
   const seen = [];
   try {
     await readEvents(`${base}/events`, async (event, data) => {
@@ -184,6 +189,7 @@ test('pushes snapshots and relayed notices to the page (real Elasticsearch and R
       if (event === 'snapshot' && data.status.elasticsearch === 'up' && data.status.redis === 'up') {
         assert.equal(data.index, null);            // none of the unique indices exists
         assert.equal(data.totals.interestLists, 0);
+        assert.equal(data.totals.smsSent, 11);     // read from REDIS_SMS_SENT_COUNTER, not the default key
         await publisher.publish(channel, JSON.stringify(notice));
       }
       if (event === 'notice') {
@@ -197,6 +203,7 @@ test('pushes snapshots and relayed notices to the page (real Elasticsearch and R
     err.message += ` (events seen: ${seen.slice(-5).join(', ')})`;
     throw err;
   } finally {
+    await publisher.del(smsSentCounter);
     await publisher.close();
     await dashboard.stop();
   }

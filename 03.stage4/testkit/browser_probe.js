@@ -9,7 +9,8 @@
  *   SCREENSHOT_DIR=.runtime/screenshots node 03.stage4/testkit/browser_probe.js
  *
  * It checks every chart for drawn data, reads the totals twice, publishes one
- * SMS-offer notice on Redis and times its arrival in the feed, records every
+ * SMS-offer notice on Redis and times its arrival in the feed, then one for
+ * customer 0 after track 0 (ids like any other: "customer 0", "track 0"), records every
  * change of the "plays" total with its time (for the update latency), collects
  * console errors and requests that leave the dashboard's origin, and saves
  * screenshots at 1280x800 and at phone width (390x844).
@@ -112,13 +113,25 @@ async function main() {
       type: 'sms_offer', customer_id: 4242, name: env.NOTICE_NAME || 'Probe Listener', level: 'Free',
       track_id: 10, title: 'Blue Monday', offer: 'ADV_REDUCED_1DAY', at: new Date().toISOString(),
     };
+    const channel = env.REDIS_OFFERS_CHANNEL || 'offers';
     const publishedAt = Date.now();
-    result.noticeSubscribers = await redis.publish(env.REDIS_OFFERS_CHANNEL || 'offers', JSON.stringify(notice));
-    await redis.close();
+    result.noticeSubscribers = await redis.publish(channel, JSON.stringify(notice));
     result.noticeInFeed = await page.waitForFunction(
       (name) => document.getElementById('feed').textContent.includes(name), notice.name, { timeout: 10000 },
     ).then(() => true, () => false);
     result.noticeLatencyMs = Date.now() - publishedAt;
+    // Customer 0 after track 0, unknown by name and title (stage 3 sends ids as strings, names empty):
+    // the feed line names the ids, 0 like any other.
+    await redis.publish(channel, JSON.stringify({
+      type: 'sms_offer', customer_id: '0', name: '', level: 'Free', track_id: '0', title: '',
+      offer: 'ADV_REDUCED_1DAY', at: new Date().toISOString(),
+    }));
+    await redis.close();
+    result.zeroIdsInFeed = await page.waitForFunction(
+      () => document.querySelector('#feed li').textContent.includes('customer 0 (Free) after “track 0”'),
+      null, { timeout: 10000 },
+    ).then(() => true, () => false);
+    result.feedFirstLine = await page.evaluate(() => document.querySelector('#feed li').textContent);
 
     await sleep(3000);   // a few more snapshots for the latency record
     result.samePage = await page.evaluate(() => window.probeMarker === 'same page');
