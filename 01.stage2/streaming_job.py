@@ -7,8 +7,10 @@
     interest  3+ plays of one track by one customer within 30 minutes of event
               time (stateful, with a watermark) -> Redis interest:{customer_id}
               and the index ba_interest
+    stats     plays per 30-minute window, sliding every 5 minutes, by state, level
+              and device (event time, watermark, update mode) -> the index ba_stats
 
-Both queries checkpoint under .runtime/checkpoints/, so a stopped or killed job
+Every query checkpoints under .runtime/checkpoints/, so a stopped or killed job
 resumes where it left off: nothing lost, and a replayed batch rewrites the same
 ids. One status line is printed per enrichment micro-batch.
 
@@ -34,13 +36,14 @@ from common.bounded import add_bounded_args, stop_on_signals
 from common.clients import ensure_topic, es_client, redis_client
 from common.config import Settings, get_settings
 from common.readers import read_catalog
-from common.schema import DEADLETTER_FIELDS, INTEREST_FIELDS, STAGE2_DOC_FIELDS, Field
+from common.schema import DEADLETTER_FIELDS, INTEREST_FIELDS, STAGE2_DOC_FIELDS, STATS_FIELDS, Field
 from common.sinks import ensure_index
 from stage2.checkpoints import forget_uncommitted
 from stage2.enrich import PARTITION_COUNTS_DDL, BeforeIndex, index_partition_arrow
 from stage2.interest import (INTEREST_BUCKETS, INTEREST_OUTPUT_DDL, INTEREST_STATE_DDL,
                              plays_from_kafka, update_interest_list, write_interest_partition)
 from stage2.tuning import INTEREST_TRIGGER, MAX_OFFSETS_PER_TRIGGER, SPARK_CONF
+from stage2.window_stats import windowed_counts, write_stats_partition
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,6 +65,8 @@ def run(spark, s: Settings, opts: "JobOptions", index: str, fields: tuple[Field,
     queries = [start_enrich_query(records, s, opts, index, status, before_index)]  # enrich -> ES
     if opts.interest:
         queries.append(start_interest_query(records, s, opts, index))             # interest -> Redis, ES
+    if opts.stats:
+        queries.append(start_stats_query(records, s, opts, index))                # windows -> ES
     wait_until_done(queries, status, opts)                                      # bounded, or Ctrl-C
     refresh(s, index)
     return status
@@ -77,6 +82,7 @@ class JobOptions:
     available_now: bool = False       # process what Kafka holds now, then stop
     naive: bool = False
     interest: bool = True
+    stats: bool = True                # the windowed aggregates (stage2.window_stats)
     checkpoint_dir: Path | None = None
     starting_offsets: str = "earliest"  # where a NEW checkpoint starts (a JSON of offsets, or earliest)
     quiet: bool = False               # no status lines (tests)
@@ -98,6 +104,7 @@ def parse_args(argv: list[str] | None = None, app: str = "stage2", doc: str | No
     p.add_argument("--available-now", action="store_true", help="process what Kafka holds, then exit")
     p.add_argument("--naive", action="store_true", help="one Redis and one ES request per record")
     p.add_argument("--no-interest", dest="interest", action="store_false", help="skip the interest list")
+    p.add_argument("--no-stats", dest="stats", action="store_false", help="skip the windowed aggregates")
     p.add_argument("--checkpoint-dir", type=Path, help=f"default: .runtime/checkpoints/{app}-<topic>-<index>")
     p.add_argument("--starting-offsets", default="earliest",
                    help="where a new checkpoint starts reading: earliest, or Spark's JSON of offsets")
@@ -107,7 +114,7 @@ def parse_args(argv: list[str] | None = None, app: str = "stage2", doc: str | No
     p.add_argument("--fresh", action="store_true", help="delete the checkpoint first: re-read the topic from the start")
     a = p.parse_args(argv)
     return JobOptions(app=app, max_events=a.max_events, first_event_id=a.first_event_id, duration=a.duration,
-                      available_now=a.available_now, naive=a.naive, interest=a.interest,
+                      available_now=a.available_now, naive=a.naive, interest=a.interest, stats=a.stats,
                       checkpoint_dir=a.checkpoint_dir, starting_offsets=a.starting_offsets,
                       max_offsets_per_trigger=a.max_offsets_per_trigger,
                       interest_trigger=a.interest_trigger, fresh=a.fresh)
@@ -143,6 +150,7 @@ def prepare(settings: Settings, index: str, fields: tuple[Field, ...]) -> None:
     ensure_index(es, index, fields, refresh_interval="-1")
     ensure_index(es, settings.index_deadletter, DEADLETTER_FIELDS)
     ensure_index(es, settings.index_interest, INTEREST_FIELDS)
+    ensure_index(es, settings.index_stats, STATS_FIELDS)
     redis_client(settings)   # fails now, with the fix, if Redis is not there
 
 
@@ -187,6 +195,24 @@ def start_enrich_query(kafka, settings: Settings, opts: JobOptions, index: str, 
               .option("checkpointLocation", str(checkpoint)))
     spark.sparkContext.setLocalProperty("spark.scheduler.pool", "enrich")
     return trigger(writer, settings, opts).start()
+
+
+# --- the windowed aggregates --------------------------------------------------------------
+def start_stats_query(kafka, settings: Settings, opts: JobOptions, index: str):
+    """Plays per sliding window by state, level and device (stage2.window_stats), in
+    update mode: each trigger upserts the windows whose count changed into ba_stats."""
+    def write_batch(batch_df, batch_id):
+        written = batch_df.rdd.mapPartitions(lambda rows: [write_stats_partition(rows, settings)]).sum()
+        if not opts.quiet and written:
+            print(f"stats batch {batch_id:>5}: {written} window counts updated in {settings.index_stats}",
+                  flush=True)
+
+    checkpoint = checkpoint_root(settings, opts, index) / "stats"
+    forget_uncommitted(checkpoint, opts.quiet)
+    writer = (windowed_counts(kafka, settings).writeStream.queryName("stats").outputMode("update")
+              .foreachBatch(write_batch).option("checkpointLocation", str(checkpoint)))
+    kafka.sparkSession.sparkContext.setLocalProperty("spark.scheduler.pool", "interest")
+    return trigger(writer, settings, opts, opts.interest_trigger).start()
 
 
 # --- the interest-list query ------------------------------------------------------------

@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     index_stage2: str = "ba_realtime2"
     index_stage3: str = "ba_realtime3"
     index_interest: str = "ba_interest"
+    index_stats: str = "ba_stats"                # Spark's windowed aggregates (stage 2)
     index_deadletter: str = "ba_deadletter"
     redis_offers_stream: str = "sms:offers"
     redis_offers_dead_stream: str = "sms:offers:dead"
@@ -84,6 +85,9 @@ class Settings(BaseSettings):
     interest_min_plays: int = 3
     interest_window_minutes: int = 30
     interest_lateness_minutes: int = 10   # watermark delay for the interest list
+    stats_window_minutes: int = 30        # windowed aggregates: each window's length ...
+    stats_slide_minutes: int = 5          # ... and how often a new window starts
+    stats_lateness_minutes: int = 10      # watermark delay for the windowed aggregates
     model_error_threshold: float = 0.10
     sms_webhook_url: str | None = None
 

@@ -106,6 +106,15 @@ INTEREST_FIELDS: tuple[Field, ...] = (
     Field("plays", "integer"),
 )
 
+# Spark's windowed aggregates (stage 2): plays per window and per key of one dimension
+STATS_FIELDS: tuple[Field, ...] = (
+    Field("window_start", "date", "the window covers [window_start, window_end)"),
+    Field("window_end", "date"),
+    Field("dimension", "keyword", "state / level / device"),
+    Field("key", "keyword", "e.g. CA, Gold, mobile"),
+    Field("plays", "long"),
+)
+
 DEADLETTER_FIELDS: tuple[Field, ...] = (
     Field("source", "keyword", "which component rejected it"),
     Field("reason", "keyword"),

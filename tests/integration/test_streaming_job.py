@@ -43,10 +43,11 @@ def stage2(engines, unique, tmp_path):
         "11,Red Song,The Band,180\n12,Green Song,Solo,200\n")
     s = Settings(kafka_topic=f"t_{unique}", index_stage2=f"t_{unique}_enriched",
                  index_interest=f"t_{unique}_interest", index_deadletter=f"t_{unique}_dead",
+                 index_stats=f"t_{unique}_stats",
                  redis_customer_prefix=f"t_{unique}:customer:", redis_interest_prefix=f"t_{unique}:interest:",
                  data_dir=tmp_path, trigger_interval="1 second")
     yield s
-    drop_test_resources(s, f"t_{unique}", (s.index_stage2, s.index_interest, s.index_deadletter))
+    drop_test_resources(s, f"t_{unique}", (s.index_stage2, s.index_interest, s.index_deadletter, s.index_stats))
 
 
 def produce(s: Settings, lines: list[str | bytes]) -> None:
@@ -61,6 +62,9 @@ def produce(s: Settings, lines: list[str | bytes]) -> None:
 
 
 def run_job(spark, s: Settings, tmp_path, **options):
+    """The job in this process, draining what Kafka holds; the windowed aggregates
+    only when asked (stats=True: they need a cust.csv in s.data_dir)."""
+    options = {"stats": False, **options}
     opts = job.JobOptions(available_now=True, quiet=True, checkpoint_dir=tmp_path / "checkpoint", **options)
     return job.run(spark, s, opts, s.index_stage2, STAGE2_DOC_FIELDS)
 
@@ -68,10 +72,12 @@ def run_job(spark, s: Settings, tmp_path, **options):
 def all_docs(s: Settings, index: str) -> list[dict]:
     from common.clients import es_client
 
+    from elasticsearch import helpers
+
     es = es_client(s)
     es.indices.refresh(index=index)
-    hits = es.search(index=index, size=10_000, query={"match_all": {}})["hits"]["hits"]
-    return [{"_id": h["_id"], **h["_source"]} for h in hits]
+    return [{"_id": h["_id"], **h["_source"]}
+            for h in helpers.scan(es, index=index, query={"query": {"match_all": {}}})]
 
 
 def play(event_id: int, customer: int, track: int, minutes: float, zip_code: str = "10001") -> str:
