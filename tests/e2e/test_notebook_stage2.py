@@ -18,11 +18,12 @@ from common.config import REPO_ROOT, Settings
 from common.customers import age_band, ages_of
 from common.events import parse_event
 from common.readers import iter_customers, read_catalog
-from common.schema import EVENT_COLUMNS, INTEREST_FIELDS, LEVELS, STAGE2_DOC_FIELDS
+from common.schema import EVENT_COLUMNS, INTEREST_FIELDS, LEVELS, STAGE2_DOC_FIELDS, STATS_FIELDS
 from common.sinks import ensure_index
 from stage2.enrich import enrich_event
 from stage2.import_customers import customer_hash
 from stage2.interest import densest_window
+from tests.integration.test_window_stats import oracle as window_oracle
 from tests.notebooks import run_notebook
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -41,9 +42,22 @@ def load_indices(s: Settings, lines: list[str]) -> None:
         if found:
             interest.append({"customer_id": int(cust), "track_id": int(track), "plays": found.plays,
                              "first_play": str(found.first_play), "last_play": str(found.last_play)})
+    # Spark's windowed counts, as the query "stats" would write them (its own test
+    # compares the real query with this oracle); the notebook compares them with ES
+    stats = []
+    for doc_id, n in window_oracle([{"datetime": d["datetime"], "state": d.get("state", "unknown"),
+                                     "level": d.get("level", "unknown"),
+                                     "device": "mobile" if d["ismobile"] else "pc", "watermark": None}
+                                    for d in docs]).items():
+        dimension, key, start = doc_id.split("-", 2)
+        start = pd.Timestamp(start)
+        stats.append({"_id": doc_id, "window_start": str(start), "window_end": str(start + timedelta(minutes=30)),
+                      "dimension": dimension, "key": key, "plays": n})
     es = es_client(s)
     ensure_index(es, s.index_stage2, STAGE2_DOC_FIELDS)
     ensure_index(es, s.index_interest, INTEREST_FIELDS)
+    ensure_index(es, s.index_stats, STATS_FIELDS)
+    helpers.bulk(es, ({"_index": s.index_stats, "_id": d.pop("_id"), "_source": d} for d in stats))
     helpers.bulk(es, ({"_index": s.index_stage2, "_id": str(d["event_id"]), "_source": d} for d in docs))
     helpers.bulk(es, ({"_index": s.index_interest, "_id": f"{d['customer_id']}-{d['track_id']}",
                        "_source": d} for d in interest))
@@ -51,8 +65,10 @@ def load_indices(s: Settings, lines: list[str]) -> None:
 
 def test_notebook_answers_match_the_oracle(engines, unique, tmp_path, monkeypatch):
     env = {"INDEX_STAGE2": f"t_{unique}_enriched", "INDEX_INTEREST": f"t_{unique}_interest",
+           "INDEX_STATS": f"t_{unique}_stats",
            "STAGE2_NOTEBOOK_RESULTS": str(tmp_path / "answers.json")}
-    s = Settings(index_stage2=env["INDEX_STAGE2"], index_interest=env["INDEX_INTEREST"])
+    s = Settings(index_stage2=env["INDEX_STAGE2"], index_interest=env["INDEX_INTEREST"],
+                 index_stats=env["INDEX_STATS"])
     lines = (SAMPLE / "tracks.csv").read_text().splitlines()[:3000]
     lines += ["999001,987654,1,2026-09-01 10:00:00,1,10001"]          # an unknown customer
     es = es_client(s)
@@ -60,7 +76,7 @@ def test_notebook_answers_match_the_oracle(engines, unique, tmp_path, monkeypatc
         load_indices(s, lines)
         answers = run_notebook("02_stage2.ipynb", env, tmp_path / "answers.json", monkeypatch)
     finally:
-        for name in (s.index_stage2, s.index_interest):
+        for name in (s.index_stage2, s.index_interest, s.index_stats):
             es.options(ignore_status=404).indices.delete(index=name)
             es.options(ignore_status=404).indices.delete_index_template(name=name)
 
@@ -93,3 +109,11 @@ def test_notebook_answers_match_the_oracle(engines, unique, tmp_path, monkeypatc
             expected.add((c, t, int(counts.max())))
     assert {(d["customer_id"], d["track_id"], d["plays"]) for d in answers["interest"]} == expected
     assert len(expected) > 0
+
+    # top 10 tracks by gender (ties by title)
+    for gender, group in df.groupby("gender"):
+        counts = group["Title"].value_counts()
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+        assert [tuple(x) for x in answers["top_tracks_by_gender"][gender]] == ranked, gender
+    # Spark's windowed counts (here: the oracle's) agree with Elasticsearch's, window by window
+    assert answers["stats_check"]["agree"] is True and answers["stats_check"]["compared"] == 12
