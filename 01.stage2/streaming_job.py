@@ -7,6 +7,8 @@
     interest  3+ plays of one track by one customer within 30 minutes of event
               time (stateful, with a watermark) -> Redis interest:{customer_id}
               and the index ba_interest
+    profiles  each customer's listening profile (stage 3's features), from counts
+              kept in Spark state -> the index ba_profiles (stage2.profiles)
     stats     plays per 30-minute window, sliding every 5 minutes, by state, level
               and device (event time, watermark, update mode) -> the index ba_stats
 
@@ -30,18 +32,21 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from common.bounded import add_bounded_args, stop_on_signals
 from common.clients import ensure_topic, es_client, redis_client
 from common.config import Settings, get_settings
 from common.readers import read_catalog
-from common.schema import DEADLETTER_FIELDS, INTEREST_FIELDS, STAGE2_DOC_FIELDS, STATS_FIELDS, Field
+from common.schema import (DEADLETTER_FIELDS, INTEREST_FIELDS, PROFILE_FIELDS, STAGE2_DOC_FIELDS, STATS_FIELDS,
+                           Field)
 from common.sinks import ensure_index
 from stage2.checkpoints import forget_uncommitted
 from stage2.enrich import PARTITION_COUNTS_DDL, BeforeIndex, index_partition_arrow
 from stage2.interest import (INTEREST_BUCKETS, INTEREST_OUTPUT_DDL, INTEREST_STATE_DDL,
                              plays_from_kafka, update_interest_list, write_interest_partition)
+from stage2.profiles import live_profiles, write_profiles_partition
 from stage2.tuning import INTEREST_TRIGGER, MAX_OFFSETS_PER_TRIGGER, SPARK_CONF
 from stage2.window_stats import windowed_counts, write_stats_partition
 
@@ -65,6 +70,8 @@ def run(spark, s: Settings, opts: "JobOptions", index: str, fields: tuple[Field,
     queries = [start_enrich_query(records, s, opts, index, status, before_index)]  # enrich -> ES
     if opts.interest:
         queries.append(start_interest_query(records, s, opts, index))             # interest -> Redis, ES
+    if opts.profiles:                                                           # profiles -> ES
+        queries.append(start_profiles_query(records, s, opts, index))
     if opts.stats:
         queries.append(start_stats_query(records, s, opts, index))                # windows -> ES
     wait_until_done(queries, status, opts)                                      # bounded, or Ctrl-C
@@ -83,6 +90,7 @@ class JobOptions:
     naive: bool = False
     interest: bool = True
     stats: bool = True                # the windowed aggregates (stage2.window_stats)
+    profiles: bool = True             # the live customer profiles (stage2.profiles)
     checkpoint_dir: Path | None = None
     starting_offsets: str = "earliest"  # where a NEW checkpoint starts (a JSON of offsets, or earliest)
     quiet: bool = False               # no status lines (tests)
@@ -105,6 +113,7 @@ def parse_args(argv: list[str] | None = None, app: str = "stage2", doc: str | No
     p.add_argument("--naive", action="store_true", help="one Redis and one ES request per record")
     p.add_argument("--no-interest", dest="interest", action="store_false", help="skip the interest list")
     p.add_argument("--no-stats", dest="stats", action="store_false", help="skip the windowed aggregates")
+    p.add_argument("--no-profiles", dest="profiles", action="store_false", help="skip the live customer profiles")
     p.add_argument("--checkpoint-dir", type=Path, help=f"default: .runtime/checkpoints/{app}-<topic>-<index>")
     p.add_argument("--starting-offsets", default="earliest",
                    help="where a new checkpoint starts reading: earliest, or Spark's JSON of offsets")
@@ -115,6 +124,7 @@ def parse_args(argv: list[str] | None = None, app: str = "stage2", doc: str | No
     a = p.parse_args(argv)
     return JobOptions(app=app, max_events=a.max_events, first_event_id=a.first_event_id, duration=a.duration,
                       available_now=a.available_now, naive=a.naive, interest=a.interest, stats=a.stats,
+                      profiles=a.profiles,
                       checkpoint_dir=a.checkpoint_dir, starting_offsets=a.starting_offsets,
                       max_offsets_per_trigger=a.max_offsets_per_trigger,
                       interest_trigger=a.interest_trigger, fresh=a.fresh)
@@ -150,6 +160,7 @@ def prepare(settings: Settings, index: str, fields: tuple[Field, ...]) -> None:
     ensure_index(es, index, fields, refresh_interval="-1")
     ensure_index(es, settings.index_deadletter, DEADLETTER_FIELDS)
     ensure_index(es, settings.index_interest, INTEREST_FIELDS)
+    ensure_index(es, settings.index_profiles, PROFILE_FIELDS)
     ensure_index(es, settings.index_stats, STATS_FIELDS)
     redis_client(settings)   # fails now, with the fix, if Redis is not there
 
@@ -211,6 +222,28 @@ def start_stats_query(kafka, settings: Settings, opts: JobOptions, index: str):
     forget_uncommitted(checkpoint, opts.quiet)
     writer = (windowed_counts(kafka, settings).writeStream.queryName("stats").outputMode("update")
               .foreachBatch(write_batch).option("checkpointLocation", str(checkpoint)))
+    kafka.sparkSession.sparkContext.setLocalProperty("spark.scheduler.pool", "interest")
+    return trigger(writer, settings, opts, opts.interest_trigger).start()
+
+
+# --- the live customer profiles ----------------------------------------------------------
+def start_profiles_query(kafka, settings: Settings, opts: JobOptions, index: str):
+    """Each customer's listening profile, from counts kept in Spark state
+    (stage2.profiles), upserted whole into ba_profiles (_id = customer_id)."""
+    def write_batch(batch_df, batch_id):
+        started = time.monotonic()
+        updated_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        written = batch_df.rdd.mapPartitions(
+            lambda rows: [write_profiles_partition(rows, settings, updated_at)]).sum()
+        if not opts.quiet and written:
+            print(f"profiles batch {batch_id:>5}: {written} customer profiles updated in "
+                  f"{settings.index_profiles} in {time.monotonic() - started:5.2f} s", flush=True)
+
+    checkpoint = checkpoint_root(settings, opts, index) / "profiles"
+    forget_uncommitted(checkpoint, opts.quiet)
+    writer = (live_profiles(kafka, settings).writeStream.queryName("profiles").outputMode("update")
+              .foreachBatch(write_batch).option("checkpointLocation", str(checkpoint)))
+    # the slow, stateful queries share the "interest" pool (fairscheduler.xml)
     kafka.sparkSession.sparkContext.setLocalProperty("spark.scheduler.pool", "interest")
     return trigger(writer, settings, opts, opts.interest_trigger).start()
 

@@ -18,6 +18,9 @@ started in the morning (the original demo kept only the last play's bucket).
 ``customer_features`` and ``vectorizer_stages`` are pure DataFrame
 transformations (no I/O), so a unit test can feed a crafted history and compare
 with a pandas oracle (common.profiles.listening_profile, the generator's rules).
+Both compute the features with common.profiles.profile_from_counts, as does the
+stage-2 job's live table ba_profiles; ``read_profiles_es`` reads that table
+(training itself still computes the features from the plays).
 
 Usage:
     python -m stage3.features                  # from data/tracks.csv
@@ -33,7 +36,7 @@ from pathlib import Path
 
 from common.config import Settings, get_settings
 from common.customers import age_band, gender_label, level_label
-from common.profiles import PROFILE_COLUMNS, TIME_OF_DAY, time_of_day
+from common.profiles import PROFILE_COLUMNS, TIME_OF_DAY, profile_from_counts, time_of_day
 from common.readers import iter_customers
 from common.schema import EVENT_DATETIME_JAVA, EVENT_FIELDS, OFFER_NAME, spark_schema
 
@@ -69,18 +72,16 @@ def customer_features(plays, customers):
     )
     totals = plays.groupBy("customer_id").agg(
         F.count("*").alias("plays"),
-        F.avg("ismobile").alias("mobile"),
+        F.sum("ismobile").alias("mobile_plays"),
         F.countDistinct("track_id").alias("distinct_tracks"),
     )
+    # the counts -> features arithmetic of common.profiles, here on Spark columns
+    profile = profile_from_counts(plays=F.col("plays"),
+                                  parts={b: F.coalesce(F.col(b), F.lit(0)) for b in TIME_OF_DAY},
+                                  mobile_plays=F.col("mobile_plays"), distinct_tracks=F.col("distinct_tracks"))
     return (
         totals.join(per_bucket, "customer_id", "left")
-        .select(
-            "customer_id",
-            *[(F.coalesce(F.col(b), F.lit(0)) / F.col("plays")).alias(b) for b in TIME_OF_DAY],
-            F.col("mobile").cast("double"),
-            (F.col("distinct_tracks") / F.col("plays")).alias("distinct_ratio"),
-            F.col("plays").cast("double"),
-        )
+        .select("customer_id", *[profile[name].cast("double").alias(name) for name in PROFILE_COLUMNS])
         # inner join: a play by a customer missing from cust.csv has no attributes
         .join(customers.select("customer_id", *CATEGORICAL_FEATURES), "customer_id")
     )
@@ -131,6 +132,22 @@ def read_plays_es(spark, settings: Settings):
     rows = rows.astype({"customer_id": "int64", "track_id": "int64", "ismobile": "int64"})
     rows["datetime"] = pd.to_datetime(rows["datetime"])
     return spark.createDataFrame(rows, "customer_id LONG, track_id LONG, datetime TIMESTAMP, ismobile LONG")
+
+
+def read_profiles_es(spark, settings: Settings):
+    """The live profiles the stage-2 job keeps (index ba_profiles, stage2.profiles):
+    customer_id and the PROFILE_COLUMNS as doubles, the same columns as
+    ``customer_features`` computes from the plays (without the customer attributes)."""
+    import pandas as pd
+    from elasticsearch import helpers
+
+    from common.clients import es_client
+
+    hits = helpers.scan(es_client(settings), index=settings.index_profiles, ignore_unavailable=True,
+                        query={"query": {"match_all": {}}}, _source=["customer_id", *PROFILE_COLUMNS], size=5000)
+    rows = pd.DataFrame([h["_source"] for h in hits], columns=["customer_id", *PROFILE_COLUMNS])
+    rows = rows.astype({"customer_id": "int32", **{c: "float64" for c in PROFILE_COLUMNS}})
+    return spark.createDataFrame(rows, "customer_id INT, " + ", ".join(f"{c} DOUBLE" for c in PROFILE_COLUMNS))
 
 
 def read_customers(spark, path: Path):

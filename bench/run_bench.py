@@ -56,6 +56,7 @@ class Isolated:
         self.env_vars = {"KAFKA_TOPIC": f"bench_{tag}_{run}", "INDEX_STAGE2": f"bench_{tag}_{run}",
                          "INDEX_INTEREST": f"bench_{tag}_{run}_interest",
                          "INDEX_STATS": f"bench_{tag}_{run}_stats",
+                         "INDEX_PROFILES": f"bench_{tag}_{run}_profiles",
                          "INDEX_DEADLETTER": f"bench_{tag}_{run}_dead",
                          "REDIS_INTEREST_PREFIX": f"bench_{tag}:interest:",
                          "REDIS_CUSTOMER_PREFIX": f"bench_{tag}:customer:",
@@ -83,7 +84,7 @@ class Isolated:
 
     def cleanup(self, es) -> None:
         s = self.settings
-        for index in (s.index_stage2, s.index_interest, s.index_deadletter, s.index_stats):
+        for index in (s.index_stage2, s.index_interest, s.index_deadletter, s.index_stats, s.index_profiles):
             es.options(ignore_status=404).indices.delete(index=index)
             es.options(ignore_status=404).indices.delete_index_template(name=index)
         delete_topics([s.kafka_topic], s)

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     live_file: Path = REPO_ROOT / "00.stage1" / "tracks_live.csv"
 
     # --- engines ------------------------------------------------------------
+    # "local": `make` starts and stops the engines itself (services/); "external":
+    # they run elsewhere (docker compose, a shared cluster) and `make` only checks them
+    engines: str = "local"
     bind_host: str = "127.0.0.1"
     kafka_port: int = 9092
     kafka_controller_port: int = 9093
@@ -71,6 +74,7 @@ class Settings(BaseSettings):
     index_stage2: str = "ba_realtime2"
     index_stage3: str = "ba_realtime3"
     index_interest: str = "ba_interest"
+    index_profiles: str = "ba_profiles"          # live listening profile per customer (stage 2)
     index_stats: str = "ba_stats"                # Spark's windowed aggregates (stage 2)
     index_deadletter: str = "ba_deadletter"
     redis_offers_stream: str = "sms:offers"

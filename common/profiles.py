@@ -6,10 +6,18 @@ truth with them and stage 3 computes the same features (in Spark) from them.
 - ``listening_profile(events)``: per customer, from every play (not only the
   last one, as the original demo's code did): the share of plays in each part of
   the day, the mobile share, distinct tracks over plays, and the number of plays.
+- ``profile_from_counts(...)``: the arithmetic of those features, from a
+  customer's counts. ``listening_profile`` (pandas), stage 3's
+  ``customer_features`` (Spark columns) and stage 2's live profiles
+  (stage2.profiles, counts kept in streaming state) all call it.
 
-    from common.profiles import time_of_day, listening_profile
+    from common.profiles import time_of_day, listening_profile, profile_from_counts
     time_of_day(4)   -> 'night'
     listening_profile(read_events("data/sample/tracks.csv")).head()
+    profile_from_counts(plays=4, parts={"morning": 1, "afternoon": 0, "evening": 2, "night": 1},
+                        mobile_plays=3, distinct_tracks=2)
+    -> {'morning': 0.25, 'afternoon': 0.0, 'evening': 0.5, 'night': 0.25,
+        'mobile': 0.75, 'distinct_ratio': 0.5, 'plays': 4}
 """
 from __future__ import annotations
 
@@ -54,11 +62,21 @@ def listening_profile(events: pd.DataFrame) -> pd.DataFrame:
         columns=list(TIME_OF_DAY), index=events.index,
     )
     parts["customer_id"] = events["customer_id"].to_numpy()
-    grouped = parts.groupby("customer_id")
-    plays = grouped.size()
-    profile = grouped[list(TIME_OF_DAY)].sum().div(plays, axis=0)
+    parts_per_customer = parts.groupby("customer_id")[list(TIME_OF_DAY)].sum()
     by_customer = events.groupby("customer_id")
-    profile["mobile"] = by_customer["ismobile"].mean()
-    profile["distinct_ratio"] = by_customer["track_id"].nunique() / plays
-    profile["plays"] = plays
-    return profile[PROFILE_COLUMNS]
+    profile = profile_from_counts(plays=by_customer.size(), parts=parts_per_customer,
+                                  mobile_plays=by_customer["ismobile"].sum(),
+                                  distinct_tracks=by_customer["track_id"].nunique())
+    return pd.DataFrame(profile)[PROFILE_COLUMNS]
+
+
+def profile_from_counts(plays, parts, mobile_plays, distinct_tracks) -> dict:
+    """The profile features (PROFILE_COLUMNS, in that order) from a customer's counts:
+    ``plays``, ``parts[part]`` = plays in each part of the day (TIME_OF_DAY),
+    ``mobile_plays`` and ``distinct_tracks``.
+
+    Only division, so the counts may be numbers, numpy arrays, pandas Series
+    (one value per customer) or Spark Columns: every caller gets the same arithmetic.
+    """
+    shares = {part: parts[part] / plays for part in TIME_OF_DAY}
+    return {**shares, "mobile": mobile_plays / plays, "distinct_ratio": distinct_tracks / plays, "plays": plays}

@@ -106,6 +106,21 @@ INTEREST_FIELDS: tuple[Field, ...] = (
     Field("plays", "integer"),
 )
 
+# The live customer profiles (stage 2): one document per customer, _id = customer_id;
+# the features are common.profiles.PROFILE_COLUMNS, computed by profile_from_counts
+PROFILE_FIELDS: tuple[Field, ...] = (
+    Field("customer_id", "integer"),
+    Field("morning", "float", "share of the plays that started in [05:00, 12:00)"),
+    Field("afternoon", "float", "[12:00, 17:00)"),
+    Field("evening", "float", "[17:00, 22:00)"),
+    Field("night", "float", "[22:00, 05:00)"),
+    Field("mobile", "float", "share of the plays on a phone"),
+    Field("distinct_ratio", "float", "distinct tracks / plays"),
+    Field("plays", "long"),
+    Field("last_play", "date", "event time of the latest play counted"),
+    Field("updated_at", "date", "when the streaming job last wrote this document (UTC)"),
+)
+
 # Spark's windowed aggregates (stage 2): plays per window and per key of one dimension
 STATS_FIELDS: tuple[Field, ...] = (
     Field("window_start", "date", "the window covers [window_start, window_end)"),

@@ -25,6 +25,10 @@ function readConfig(env = process.env) {
       env.INDEX_STAGE1 || 'ba_realtime',
     ],
     interestIndex: env.INDEX_INTEREST || 'ba_interest',
+    // Spark's windowed counts (stage 2): windows of STATS_WINDOW_MINUTES, a new one every STATS_SLIDE_MINUTES.
+    statsIndex: env.INDEX_STATS || 'ba_stats',
+    statsWindowMinutes: Number(env.STATS_WINDOW_MINUTES || 30),
+    statsSlideMinutes: Number(env.STATS_SLIDE_MINUTES || 5),
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379/0',
     offersChannel: env.REDIS_OFFERS_CHANNEL || 'offers',
     smsSentKey: env.REDIS_SMS_SENT_COUNTER || 'sms:sent_total',   // the SMS sender's delivery counter

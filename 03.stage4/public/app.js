@@ -70,6 +70,47 @@ function updateBars(name, buckets, { rotated = false, color = '#1f6feb' } = {}) 
   });
 }
 
+/** Spark's and Elasticsearch's count of the same 30-minute window, per level, side by side. */
+function updateWindow(w) {
+  const columns = [
+    ['x', ...w.rows.map((r) => r.key)],
+    ['spark', ...w.rows.map((r) => r.spark)],          // null (no bar) when there is no stats index
+    ['elasticsearch', ...w.rows.map((r) => r.elasticsearch)],
+  ];
+  setText('window-caption', w.rows.every((r) => r.spark === null)
+    ? "Spark's windowed counts appear once the stage-2/3 job has run its stats query."
+    : `Plays from ${localTime(w.start)} to ${localTime(w.end)}. Spark's side updates every 30 s, so it may trail by a few plays.`);
+  if (charts.window) return charts.window.load({ columns });
+  charts.window = c3.generate({
+    bindto: '#chart-window',
+    data: {
+      x: 'x', columns, type: 'bar', labels: true,      // the numbers on top of the bars
+      names: { spark: 'Spark (ba_stats)', elasticsearch: 'Elasticsearch' },
+      colors: { spark: '#e25a1c', elasticsearch: '#00a9a5' },
+    },
+    axis: { x: { type: 'category' }, y: { tick: { format: d3.format('d') } } },
+    legend: { position: 'bottom' },
+  });
+}
+
+/** One small bar chart per gender of its 10 most played titles (a chart is added for a new gender). */
+function updateGenderTracks(byGender) {
+  for (const { gender, tracks } of byGender) {
+    const name = `tracks-${gender.replace(/\W/g, '_')}`;
+    if (!document.getElementById(`chart-${name}`)) {
+      const title = document.createElement('h3');
+      title.textContent = gender;
+      const chart = document.createElement('div');
+      chart.className = 'chart';
+      chart.id = `chart-${name}`;
+      const box = document.createElement('div');
+      box.append(title, chart);
+      document.getElementById('gender-tracks').append(box);
+    }
+    updateBars(name, tracks, { rotated: true, color: COLORS[gender] });
+  }
+}
+
 // ---- map ------------------------------------------------------------------
 const map = { paths: null, pending: null };
 
@@ -104,6 +145,8 @@ function updateMap(states) {
 
 // ---- header, status, feed ---------------------------------------------------
 function setText(id, text) { document.getElementById(id).textContent = text; }
+// "2024-05-01 09:40:00" (UTC, as Spark writes it) -> "11:40" in the browser's time zone, like the timeline
+const localTime = (utc) => new Date(`${utc.replace(' ', 'T')}Z`).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
 
 function setPill(id, state, label) {
   const pill = document.getElementById(id);
@@ -161,6 +204,8 @@ function render(s) {
   updateBars('level', s.levels, { color: '#8b5cf6' });
   updateBars('tracks', s.topTracks, { rotated: true, color: '#10b981' });
   updateBars('artists', s.topArtists, { rotated: true, color: '#f97316' });
+  updateWindow(s.windowStats);
+  updateGenderTracks(s.topTracksByGender);
   updateMap(s.states);
 }
 

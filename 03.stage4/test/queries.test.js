@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { unique, indexBody, testEs, eventTime } = require('../testkit/helpers');
-const { fetchEventStats, pickEventIndex } = require('../lib/queries');
+const { fetchEventStats, pickEventIndex, currentWindow } = require('../lib/queries');
 
 const MINUTE = 60000;
 const now = Date.now();
@@ -48,6 +48,7 @@ const name = `t_${unique()}`;
 const config = {
   eventIndices: [`${name}_3`, `${name}_2`, `${name}_1`],
   interestIndex: `${name}_interest`,
+  statsIndex: `${name}_stats`,
   windowMinutes: 30,
 };
 const es = testEs();
@@ -107,6 +108,57 @@ test('totals, breakdowns and per-minute timeline match the seeded documents', as
   }
   const inWindow = stats.timeline.reduce((n, b) => n + b.mobile + b.pc, 0);
   assert.equal(inWindow, minutesAgo.filter((m) => m < 30).length);
+
+  // the 10 most played titles per gender
+  for (const { gender, tracks: top } of stats.topTracksByGender) {
+    const titles = new Map();
+    for (const d of docs.filter((doc) => doc.gender === gender)) titles.set(d.title, (titles.get(d.title) || 0) + 1);
+    assert.deepEqual(asMap(top), titles, gender);
+  }
+  assert.deepEqual(stats.topTracksByGender.map((g) => g.gender), ['female', 'male']);
+});
+
+// Plays per level in Spark's current window [start, end), counted from the seed documents.
+function levelsInWindow(now) {
+  const { start, end } = currentWindow(now);
+  const counts = new Map();
+  for (const d of docs) {
+    const t = Date.parse(`${d.datetime.replace(' ', 'T')}Z`);
+    if (t >= start && t < end) counts.set(d.level, (counts.get(d.level) || 0) + 1);
+  }
+  return counts;
+}
+
+test("the last 30 minutes by level: Elasticsearch's count, and Spark's once its stats index exists", async () => {
+  const expected = levelsInWindow(now);
+  const before = await fetchEventStats(es, config, now);        // no stats index yet
+  assert.deepEqual(before.windowStats.rows.map((r) => r.key), ['Free', 'Silver', 'Gold']);
+  for (const row of before.windowStats.rows) {
+    assert.equal(row.spark, null, row.key);
+    assert.equal(row.elasticsearch, expected.get(row.key) || 0, row.key);
+  }
+
+  // ba_stats-shaped documents, as the stage-2 job writes them: this window, the one before, and a state
+  await es.indices.create({ index: config.statsIndex, ...indexBody('STATS_FIELDS') });
+  const { start, end } = currentWindow(now);
+  const statsDoc = (from, dimension, key, plays) => ({
+    _id: `${dimension}-${key}-${eventTime(from).replace(' ', 'T')}`,
+    doc: { window_start: eventTime(from), window_end: eventTime(from + 30 * MINUTE), dimension, key, plays },
+  });
+  const written = [
+    statsDoc(start, 'level', 'Free', 4), statsDoc(start, 'level', 'Gold', 2), statsDoc(start, 'level', 'unknown', 1),
+    statsDoc(start - 5 * MINUTE, 'level', 'Silver', 99), statsDoc(start, 'state', 'CA', 50),
+  ];
+  await es.bulk({ index: config.statsIndex, refresh: true,
+    operations: written.flatMap(({ _id, doc }) => [{ index: { _id } }, doc]) });
+
+  const after = await fetchEventStats(es, config, now);
+  assert.equal(after.windowStats.start, eventTime(start));
+  assert.equal(after.windowStats.end, eventTime(end));
+  assert.deepEqual(after.windowStats.rows.map((r) => [r.key, r.spark]),
+    [['Free', 4], ['Silver', 0], ['Gold', 2], ['unknown', 1]]);
+  assert.deepEqual(after.windowStats.rows.map((r) => r.elasticsearch),
+    ['Free', 'Silver', 'Gold', 'unknown'].map((level) => expected.get(level) || 0));
 });
 
 test('interest lists are counted, and a newer stage index takes over', async () => {

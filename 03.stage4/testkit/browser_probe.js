@@ -8,7 +8,8 @@
  *   REDIS_URL=redis://127.0.0.1:6379/0 REDIS_OFFERS_CHANNEL=offers \
  *   SCREENSHOT_DIR=.runtime/screenshots node 03.stage4/testkit/browser_probe.js
  *
- * It checks every chart for drawn data, reads the totals twice, publishes one
+ * It checks every chart for drawn data, reads the numbers of the "last 30 minutes
+ * by level" chart (Spark's and Elasticsearch's), reads the totals twice, publishes one
  * SMS-offer notice on Redis and times its arrival in the feed, then one for
  * customer 0 after track 0 (ids like any other: "customer 0", "track 0"), records every
  * change of the "plays" total with its time (for the update latency), collects
@@ -45,8 +46,26 @@ function measureCharts() {
     level: drawn('#chart-level .c3-bar'),
     tracks: drawn('#chart-tracks .c3-bar'),
     artists: drawn('#chart-artists .c3-bar'),
+    window: drawn('#chart-window .c3-bar'),
+    genderTracks: drawn('#gender-tracks .c3-bar'),
     shadedStates: document.querySelectorAll('#map path.state[data-plays]:not([data-plays="0"])').length,
     mapStates: document.querySelectorAll('#map path.state').length,
+  };
+}
+
+/**
+ * In the page: the "last 30 minutes by level" chart's levels, numbers on the bars
+ * and caption, and the genders of "top 10 tracks by gender".
+ */
+function readWindowChart() {
+  const texts = (selector) => [...document.querySelectorAll(`#chart-window ${selector}`)].map((t) => t.textContent);
+  return {
+    at: Date.now(),
+    levels: texts('.c3-axis-x .tick text'),
+    spark: texts('.c3-texts-spark text'),
+    elasticsearch: texts('.c3-texts-elasticsearch text'),
+    caption: document.getElementById('window-caption').textContent,
+    genders: [...document.querySelectorAll('#gender-tracks h3')].map((h) => h.textContent),
   };
 }
 
@@ -103,6 +122,7 @@ async function main() {
     }
 
     result.totalsFirst = await readTotals(page);
+    result.windowChart = await page.evaluate(readWindowChart);
     await sleep(6000);
     result.totalsSecond = await readTotals(page);
 

@@ -2,10 +2,13 @@
 
 Starts the dashboard (03.stage4/run_stage4.py) on a free port against a unique
 stage-3 index and a unique SMS counter (the setting REDIS_SMS_SENT_COUNTER),
-keeps feeding it stage-3-shaped documents with current timestamps, and runs
+keeps feeding it stage-3-shaped documents with current timestamps (and writes
+a few Spark-shaped window counts into a unique stats index, INDEX_STATS), and runs
 03.stage4/testkit/browser_probe.js (headless Debian Chromium through
 playwright-core), which reports what the page shows. Checks: every chart draws
-data, the map shades states, totals grow without a reload, the SMS count is the
+data, the map shades states, "last 30 minutes by level" shows Spark's numbers and
+Elasticsearch's (checked against the index), "top 10 tracks by gender" draws one chart
+per gender, totals grow without a reload, the SMS count is the
 configured counter's, an SMS offer published on Redis appears in the feed (and
 one for customer 0 after track 0 names them), no console errors, no request
 leaves the dashboard (no CDN), no horizontal scrolling at 1280 px or 390 px.
@@ -34,7 +37,8 @@ import redis
 
 from common.config import REPO_ROOT, Settings
 from common.geo import lookup_zip
-from common.schema import EVENT_DATETIME_FORMAT, INTEREST_FIELDS, STAGE3_DOC_FIELDS, es_index_template
+from common.schema import EVENT_DATETIME_FORMAT, INTEREST_FIELDS, STAGE3_DOC_FIELDS, STATS_FIELDS, es_index_template
+from stage2.window_stats import stats_doc_id
 from tools.setup_extras import chromium_path
 
 STAGE4 = REPO_ROOT / "03.stage4"
@@ -46,6 +50,20 @@ ZIPS = ["10001", "94105", "60601", "33130", "98101", "02108", "80202", "30303",
 TRACKS = [(10, "Blue Monday", "New Order"), (11, "Hey Ya!", "OutKast"), (12, "Ceremony", "New Order"),
           (13, "Paper Planes", "M.I.A."), (14, "Hounds of Love", "Kate Bush"), (15, "Teardrop", "Massive Attack")]
 AGE_BANDS = ["18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
+SPARK_PLAYS = {"Free": 120, "Silver": 45, "Gold": 7}      # Spark's counts, made up: the page must show these
+
+
+def stats_window_start(t: datetime) -> datetime:
+    """Start of the Spark window the page compares (lib/queries.js currentWindow): the last 5-minute mark - 25 min."""
+    return t.replace(minute=t.minute - t.minute % 5, second=0, microsecond=0) - timedelta(minutes=25)
+
+
+def spark_window_docs(start: datetime) -> list[dict]:
+    """ba_stats documents per level for the window [start, start + 30 min), as the stage-2 job writes them."""
+    text = start.strftime(EVENT_DATETIME_FORMAT)
+    end = (start + timedelta(minutes=30)).strftime(EVENT_DATETIME_FORMAT)
+    return [{"_id": stats_doc_id("level", key, text), "window_start": text, "window_end": end,
+             "dimension": "level", "key": key, "plays": plays} for key, plays in SPARK_PLAYS.items()]
 
 
 def stage3_doc(event_id: int, when: datetime, rng: random.Random) -> dict:
@@ -148,23 +166,42 @@ def update_latencies(indexed: list[tuple[float, int]], seen: list[list[float]], 
     return out
 
 
+def check_window_chart(chart: dict, history: list[dict], es: Elasticsearch, index: str) -> None:
+    """"Last 30 minutes by level": Spark's numbers are the stats documents', Elasticsearch's the
+    index's count of the window (at least the history in it, at most everything indexed since)."""
+    assert chart["levels"] == list(SPARK_PLAYS), chart
+    assert chart["spark"] == [str(n) for n in SPARK_PLAYS.values()], chart
+    assert "updates every 30 s" in chart["caption"], chart
+    # the page's snapshot is up to a refresh older than the reading: it may be either side of a 5-minute mark
+    read_at = datetime.fromtimestamp(chart["at"] / 1000, timezone.utc)
+    starts = {stats_window_start(read_at - timedelta(seconds=s)) for s in (0, 5)}
+    for level, shown in zip(chart["levels"], map(int, chart["elasticsearch"])):
+        lowest = min(sum(d["level"] == level and s <= datetime.strptime(d["datetime"], EVENT_DATETIME_FORMAT)
+                         .replace(tzinfo=timezone.utc) < s + timedelta(minutes=30) for d in history) for s in starts)
+        highest = max(es.count(index=index, query={"bool": {"filter": [{"term": {"level": level}}, {"range": {
+            "datetime": {"gte": s.strftime(EVENT_DATETIME_FORMAT), "lt": (s + timedelta(minutes=30))
+                         .strftime(EVENT_DATETIME_FORMAT)}}}]}})["count"] for s in starts)
+        assert 0 < lowest <= shown <= highest, (level, lowest, shown, highest)
+
+
 @pytest.mark.e2e
 def test_dashboard_in_headless_chromium(engines, unique):
     assert os.path.exists(CHROMIUM), f"{CHROMIUM} missing: run make setup"
     assert (STAGE4 / "node_modules" / "playwright-core").is_dir(), "run: cd 03.stage4 && npm ci"
     names = {"INDEX_STAGE1": f"t_{unique}_1", "INDEX_STAGE2": f"t_{unique}_2",
              "INDEX_STAGE3": f"t_{unique}_3", "INDEX_INTEREST": f"t_{unique}_interest",
+             "INDEX_STATS": f"t_{unique}_stats",
              "REDIS_OFFERS_CHANNEL": f"t_{unique}:offers"}
     sms_counter = f"t_{unique}:sms_sent_total"
     s = Settings()
     es = Elasticsearch(**s.es_client_kwargs())
     r = redis.Redis.from_url(s.redis_url)
-    index, interest = names["INDEX_STAGE3"], names["INDEX_INTEREST"]
+    index, interest, stats = names["INDEX_STAGE3"], names["INDEX_INTEREST"], names["INDEX_STATS"]
     rng = random.Random(4)
     port = free_port()
     server = feeder = None
     try:
-        for name, fields in ((index, STAGE3_DOC_FIELDS), (interest, INTEREST_FIELDS)):
+        for name, fields in ((index, STAGE3_DOC_FIELDS), (interest, INTEREST_FIELDS), (stats, STATS_FIELDS)):
             es.indices.put_index_template(name=name, **es_index_template(name, fields))
             es.indices.create(index=name)
         # Some history: 300 plays spread over the last 30 minutes, so the chart has a shape.
@@ -174,6 +211,11 @@ def test_dashboard_in_headless_chromium(engines, unique):
         helpers.bulk(es, ({"_index": interest, "_id": f"{c}-10", "_source": {
             "customer_id": str(c), "track_id": "10", "first_play": now.strftime(EVENT_DATETIME_FORMAT),
             "last_play": now.strftime(EVENT_DATETIME_FORMAT), "plays": 3}} for c in (1, 2, 3)), refresh="wait_for")
+        # Spark's counts for the current window, and the next one in case the test crosses a 5-minute mark
+        first = stats_window_start(now)
+        helpers.bulk(es, ({"_index": stats, "_id": d.pop("_id"), "_source": d}
+                          for start in (first, first + timedelta(minutes=5)) for d in spark_window_docs(start)),
+                     refresh="wait_for")
         # A count the default counter does not hold, so the page can only show it
         # by reading the configured counter.
         sms_sent = int(r.get(Settings.model_fields["redis_sms_sent_counter"].default) or 0) + 4321
@@ -194,11 +236,14 @@ def test_dashboard_in_headless_chromium(engines, unique):
         seen = run_probe(env, port, NOTICE_NAME=f"Probe {unique}")
         feeder.stop_event.set()
         feeder.join()
-        print(json.dumps({k: seen[k] for k in ("charts", "chartsPhone", "totalsFirst", "totalsSecond",
+        print(json.dumps({k: seen[k] for k in ("charts", "chartsPhone", "windowChart", "totalsFirst", "totalsSecond",
                                                 "noticeLatencyMs", "statusText", "overflow")}, indent=1))
 
         assert all(n > 0 for n in seen["charts"].values()), seen["charts"]
         assert seen["charts"]["gender"] == 2 and seen["charts"]["tracks"] == len(TRACKS), seen["charts"]
+        assert seen["charts"]["genderTracks"] == 2 * len(TRACKS), seen["charts"]    # every title, for each gender
+        assert seen["windowChart"]["genders"] == ["female", "male"], seen["windowChart"]
+        check_window_chart(seen["windowChart"], history, es, index)
         states = {lookup_zip(z).state for z in ZIPS}
         assert seen["charts"]["shadedStates"] == len(states), seen["charts"]
         assert all(n > 0 for n in seen["chartsPhone"].values()), seen["chartsPhone"]
@@ -230,7 +275,7 @@ def test_dashboard_in_headless_chromium(engines, unique):
             feeder.stop_event.set()
         stop_dashboard(server)
         es.indices.delete(index=f"t_{unique}_*", ignore_unavailable=True)
-        for name in (index, interest):
+        for name in (index, interest, stats):
             es.options(ignore_status=404).indices.delete_index_template(name=name)
         r.delete(sms_counter)
 

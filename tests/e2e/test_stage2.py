@@ -42,12 +42,13 @@ MALFORMED = ["1,2,3", "x1,5,7,2024-05-01 08:00:00,1,10001", "78,5,7,2024-05-01 0
 def isolated(engines, unique, tmp_path):
     env = {"KAFKA_TOPIC": f"t_{unique}", "INDEX_STAGE2": f"t_{unique}_enriched",
            "INDEX_INTEREST": f"t_{unique}_interest", "INDEX_DEADLETTER": f"t_{unique}_dead",
-           "INDEX_STATS": f"t_{unique}_stats",
+           "INDEX_STATS": f"t_{unique}_stats", "INDEX_PROFILES": f"t_{unique}_profiles",
            "REDIS_CUSTOMER_PREFIX": f"t_{unique}:customer:", "REDIS_INTEREST_PREFIX": f"t_{unique}:interest:",
            "DATA_DIR": str(SAMPLE), "TRIGGER_INTERVAL": "1 second"}
     s = Settings(**{k.lower(): v for k, v in env.items()})
     yield s, {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
-    drop_test_resources(s, f"t_{unique}", (s.index_stage2, s.index_interest, s.index_deadletter, s.index_stats))
+    drop_test_resources(s, f"t_{unique}", (s.index_stage2, s.index_interest, s.index_deadletter, s.index_stats,
+                                           s.index_profiles))
     for ck in s.checkpoint_dir.glob(f"stage2-t_{unique}-*"):
         shutil.rmtree(ck, ignore_errors=True)
     for offsets in (s.runtime_dir / "offsets").glob(f"shipper-kafka-t_{unique}-*"):

@@ -56,7 +56,7 @@ def stage3(engines, unique, tmp_path):
     (tmp_path / "music.csv").write_text(MUSIC)
     p = f"t_{unique}"
     names = {"kafka_topic": p, "index_stage3": f"{p}_stage3", "index_interest": f"{p}_interest",
-             "index_stats": f"{p}_stats",
+             "index_stats": f"{p}_stats", "index_profiles": f"{p}_profiles",
              "index_deadletter": f"{p}_dead", "redis_customer_prefix": f"{p}:customer:",
              "redis_interest_prefix": f"{p}:interest:", "redis_targets_set": f"{p}:targets",
              "redis_target_prefix": f"{p}:target:", "redis_offered_prefix": f"{p}:offered:",
@@ -66,7 +66,8 @@ def stage3(engines, unique, tmp_path):
     s = Settings(**names)
     env = {**os.environ, **{k.upper(): str(v) for k, v in names.items()}, "PYTHONUNBUFFERED": "1"}
     yield s, env, tmp_path
-    drop_test_resources(s, p, (s.index_stage3, s.index_interest, s.index_deadletter, s.index_stats))
+    drop_test_resources(s, p, (s.index_stage3, s.index_interest, s.index_deadletter, s.index_stats,
+                               s.index_profiles))
 
 
 def produce(s, plays):

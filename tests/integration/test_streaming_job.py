@@ -43,11 +43,12 @@ def stage2(engines, unique, tmp_path):
         "11,Red Song,The Band,180\n12,Green Song,Solo,200\n")
     s = Settings(kafka_topic=f"t_{unique}", index_stage2=f"t_{unique}_enriched",
                  index_interest=f"t_{unique}_interest", index_deadletter=f"t_{unique}_dead",
-                 index_stats=f"t_{unique}_stats",
+                 index_stats=f"t_{unique}_stats", index_profiles=f"t_{unique}_profiles",
                  redis_customer_prefix=f"t_{unique}:customer:", redis_interest_prefix=f"t_{unique}:interest:",
                  data_dir=tmp_path, trigger_interval="1 second")
     yield s
-    drop_test_resources(s, f"t_{unique}", (s.index_stage2, s.index_interest, s.index_deadletter, s.index_stats))
+    drop_test_resources(s, f"t_{unique}", (s.index_stage2, s.index_interest, s.index_deadletter, s.index_stats,
+                                           s.index_profiles))
 
 
 def produce(s: Settings, lines: list[str | bytes]) -> None:
@@ -63,8 +64,8 @@ def produce(s: Settings, lines: list[str | bytes]) -> None:
 
 def run_job(spark, s: Settings, tmp_path, **options):
     """The job in this process, draining what Kafka holds; the windowed aggregates
-    only when asked (stats=True: they need a cust.csv in s.data_dir)."""
-    options = {"stats": False, **options}
+    (stats=True: they need a cust.csv in s.data_dir) and the live profiles only when asked."""
+    options = {"stats": False, "profiles": False, **options}
     opts = job.JobOptions(available_now=True, quiet=True, checkpoint_dir=tmp_path / "checkpoint", **options)
     return job.run(spark, s, opts, s.index_stage2, STAGE2_DOC_FIELDS)
 
