@@ -20,7 +20,7 @@ $(PY): pyproject.toml
 	@$(PY) -m pip install -q -e '.[dev]'
 	@touch $(PY)
 
-setup: $(PY) ## Create .venv, install the Python project, Node packages and Chromium for the browser test
+setup: $(PY) ## Create .venv, install the Python project, Node packages, Chromium and docker-compose for the tests
 	@$(PY) -m tools.setup_extras
 
 doctor: $(PY) ## Check this machine (Python, JDKs, ports, memory, disk, vm.max_map_count, registries)
@@ -46,6 +46,9 @@ services-status: $(PY) ## One line per engine: URL and state
 
 logs: $(PY) ## Show the last lines of every engine's log
 	@$(SERVICES) logs
+
+es-templates: services-up ## Index templates and indices from common/schema.py, and Logstash's zip tables (before Logstash or Kibana)
+	@$(PY) -m tools.es_templates
 
 reset: $(PY) ## Stop the engines and wipe their data, checkpoints and offsets (downloads are kept)
 	@$(SERVICES) reset
@@ -86,4 +89,4 @@ test: setup data ## Start the engines, run every test (unit, integration, notebo
 test-unit: $(PY) ## Only the fast unit tests (no engines)
 	@$(PY) -m pytest -q tests/unit
 
-.PHONY: help setup doctor data fetch services-up services-down services-status logs reset stage1 stage1-history stage2-import stage2 stage3-train stage3-sms stage3 stage4 demo bench test test-unit
+.PHONY: help setup doctor data fetch services-up services-down services-status logs es-templates reset stage1 stage1-history stage2-import stage2 stage3-train stage3-sms stage3 stage4 demo bench test test-unit

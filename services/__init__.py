@@ -8,6 +8,9 @@
     python -m services reset            down, then wipe data, checkpoints, offsets and the generator's position
 
 (``make services-up``, ``make services-status`` ... run the same commands.)
+With ``ENGINES=external`` (engines run by docker compose or a shared cluster)
+``up`` starts nothing and only checks each URL, ``down`` stops nothing and
+``reset`` wipes only the local files.
 Engine names: redis, elasticsearch (or es), kafka; none means all three.
 
 Everything lives in ``.runtime/`` (git-ignored): ``jars/`` and ``elasticsearch-<v>/``
@@ -34,10 +37,11 @@ and the fix; the CLI prints it and exits 1. From Python:
     services.up(["redis"]); services.status()
 """
 from services.fetch import es_home, fetch, versions
-from services.manager import ENGINE_TABLE, ENGINES, Engine, down, logs, our_pid, reset, status, up
+from services.manager import (ENGINE_TABLE, ENGINES, Engine, check_external, down, external, logs, our_pid,
+                              reset, status, up)
 from services.system import (ServiceError, available_memory_mb, find_jdk, java_major, max_map_count,
                              pid_file, port_open)
 
 __all__ = ["ENGINES", "ENGINE_TABLE", "Engine", "ServiceError", "fetch", "up", "down", "status", "logs",
-           "reset", "our_pid", "pid_file", "versions", "find_jdk", "java_major", "port_open",
+           "reset", "our_pid", "external", "check_external", "pid_file", "versions", "find_jdk", "java_major", "port_open",
            "available_memory_mb", "max_map_count", "es_home"]

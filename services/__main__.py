@@ -5,7 +5,9 @@ import argparse
 import sys
 
 import services
-from services import ENGINES, ServiceError, down, fetch, logs, reset, status, up
+from common.config import get_settings
+from services import ENGINES, ServiceError, down, external, fetch, logs, reset, status, up
+from services.fetch import spark_jars
 from services.system import say
 
 
@@ -18,8 +20,12 @@ def main(argv: list[str] | None = None) -> int:
         if a.command == "fetch":
             fetch()
         elif a.command == "up":
-            say("==> starting the engines (data and logs under .runtime/)")
-            fetch()
+            if external(get_settings()):
+                say("==> checking the external engines (ENGINES=external: nothing is started)")
+                spark_jars(get_settings())    # stage 2's Spark job runs here and needs the Kafka connector
+            else:
+                say("==> starting the engines (data and logs under .runtime/)")
+                fetch()
             up(a.engines)
         elif a.command == "down":
             down(a.engines)

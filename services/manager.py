@@ -8,6 +8,9 @@ its configuration, how to start it and when it is healthy; this module only
 knows the order, the pid files in ``.runtime/run/`` and what to say when a start
 fails. ``down`` stops only what this project started (the pid files), never a
 process it did not start.
+
+With ``ENGINES=external`` (docker compose, a shared cluster) nothing is started
+or stopped: ``up`` only checks that each engine answers at its URL.
 """
 from __future__ import annotations
 
@@ -38,16 +41,25 @@ class Engine:
     timeout: int                            # seconds to wait for healthy after a start
     log: Callable[[Settings], Path]
     port_env: str                           # the setting that moves its port
+    url_env: str                            # the setting that points at an external engine
 
 
 ENGINE_TABLE: dict[str, Engine] = {
     "redis": Engine("redis", lambda s: s.redis_port, lambda s: s.redis_url, redis_server.start,
-                    redis_server.healthy, 30, redis_server.log, "REDIS_PORT"),
+                    redis_server.healthy, 30, redis_server.log, "REDIS_PORT", "REDIS_URL"),
     "elasticsearch": Engine("elasticsearch", lambda s: s.es_port, lambda s: s.es_url, elasticsearch_node.start,
-                            elasticsearch_node.healthy, 240, elasticsearch_node.log, "ES_PORT"),
+                            elasticsearch_node.healthy, 240, elasticsearch_node.log, "ES_PORT", "ES_URL"),
     "kafka": Engine("kafka", lambda s: s.kafka_port, lambda s: s.kafka_bootstrap_servers, kafka_broker.start,
-                    kafka_broker.healthy, 120, kafka_broker.log, "KAFKA_PORT"),
+                    kafka_broker.healthy, 120, kafka_broker.log, "KAFKA_PORT",
+                    "KAFKA_BOOTSTRAP_SERVERS"),
 }
+
+
+def external(s: Settings) -> bool:
+    """True when the engines run elsewhere (``ENGINES=external``): start and stop nothing."""
+    if s.engines not in ("local", "external"):
+        raise ServiceError(f"ENGINES={s.engines!r} is not a choice: set it to local (the default) or external")
+    return s.engines == "external"
 
 
 def our_pid(s: Settings, name: str) -> int | None:
@@ -109,9 +121,32 @@ def _preflight_memory() -> None:
 
 
 # --- the commands -----------------------------------------------------------------
+def check_external(names=None, settings: Settings | None = None) -> None:
+    """ENGINES=external: start nothing, only check that each engine answers at its URL."""
+    s = settings or get_settings()
+    for name in _names(names):
+        eng = ENGINE_TABLE[name]
+        if not eng.healthy(s):
+            raise ServiceError(
+                f"{name} is not reachable at {eng.url(s)} (ENGINES=external, so this project starts "
+                f"nothing): start it (e.g. docker compose up -d) or set {eng.url_env} to where it runs")
+        say(f"  {name:<14} {eng.url(s):<28} healthy (external)")
+
+
 def up(names=None, settings: Settings | None = None) -> None:
     """Start the engines (all by default) and wait until each is healthy. Idempotent."""
     s = settings or get_settings()
+    if external(s):
+        check_external(names, s)
+    else:
+        _start_local(names, s)
+    if "kafka" in _names(names):
+        from common.clients import ensure_topic
+
+        ensure_topic(s.kafka_topic, settings=s)     # the events topic, with its partitions
+
+
+def _start_local(names, s: Settings) -> None:
     _preflight_memory()
     for name in _names(names):
         eng = ENGINE_TABLE[name]
@@ -131,10 +166,6 @@ def up(names=None, settings: Settings | None = None) -> None:
         _wait_healthy(s, eng)
         say(f"  {name:<14} {url:<28} healthy after {time.monotonic() - t0:.0f}s "
             f"(pid {our_pid(s, name)})")
-    if "kafka" in _names(names):
-        from common.clients import ensure_topic
-
-        ensure_topic(s.kafka_topic, settings=s)     # the events topic, with its partitions
 
 
 def _stop_pid(pid: int, timeout: float = 60) -> None:
@@ -153,6 +184,10 @@ def _stop_pid(pid: int, timeout: float = 60) -> None:
 def down(names=None, settings: Settings | None = None) -> None:
     """Stop only the processes this project started (their pid files)."""
     s = settings or get_settings()
+    if external(s):
+        say("  ENGINES=external: the engines are not this project's to stop; nothing stopped "
+            "(docker compose down stops the compose ones)")
+        return
     for name in reversed(_names(names)):      # kafka first, redis last
         pid = our_pid(s, name)
         if pid is None:
@@ -170,7 +205,9 @@ def status(settings: Settings | None = None) -> dict[str, str]:
     for name in ENGINES:
         eng = ENGINE_TABLE[name]
         pid = our_pid(s, name)
-        if pid is not None:
+        if external(s):
+            state = "external, healthy" if eng.healthy(s) else f"external, NOT reachable (check {eng.url_env})"
+        elif pid is not None:
             state = f"running, healthy (pid {pid})" if eng.healthy(s) else f"running, NOT healthy (pid {pid})"
         elif port_open(s.bind_host, eng.port(s)):
             state = "port in use by a process this project did not start"
@@ -194,14 +231,21 @@ def reset(settings: Settings | None = None) -> None:
     """Stop the engines and wipe engine data, checkpoints, offsets and live files,
     and the live generator's saved position and event-id counter
     (``.runtime/generator/``), so the next run starts from the beginning.
-    Downloads (jars, the Elasticsearch distribution) are kept."""
+    Downloads (jars, the Elasticsearch distribution) are kept. With ENGINES=external
+    only the local files go: the external engines' data is not ours to wipe."""
     s = settings or get_settings()
     down(settings=s)
-    wiped = [s.runtime_dir / "data", s.checkpoint_dir, s.runtime_dir / "offsets", s.runtime_dir / "stage3",
-             s.runtime_dir / "spark-tmp", s.runtime_dir / "elasticsearch", s.runtime_dir / "generator"]
+    wiped = [s.checkpoint_dir, s.runtime_dir / "offsets", s.runtime_dir / "stage3",
+             s.runtime_dir / "spark-tmp", s.runtime_dir / "generator"]
+    if not external(s):     # external engines keep their data: only our local files go
+        wiped += [s.runtime_dir / "data", s.runtime_dir / "elasticsearch"]
     for p in wiped:
         shutil.rmtree(p, ignore_errors=True)
     for f in [s.live_file, s.runtime_dir / "sms_outbox.jsonl"]:
         f.unlink(missing_ok=True)
-    say("  wiped engine data, checkpoints, offsets, the live file and the generator's position "
-        "(downloads kept)")
+    if external(s):
+        say("  wiped checkpoints, offsets, the live file and the generator's position; the external "
+            "engines' data is untouched (delete indices, topics and keys there yourself)")
+    else:
+        say("  wiped engine data, checkpoints, offsets, the live file and the generator's position "
+            "(downloads kept)")

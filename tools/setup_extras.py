@@ -3,6 +3,8 @@
 * the dashboard's Node packages: ``npm ci`` in 03.stage4 (from the committed lock file)
 * Chromium for the headless browser test: Debian's ``chromium`` package (never a
   browser download by a test tool); when not root it prints the command instead.
+* ``docker-compose`` (Debian's package), so a unit test validates docker-compose.yml
+  with ``docker-compose config``; it needs no Docker engine. Same rule as Chromium.
 
 Run by ``make setup``; safe to run again (it skips what is already there).
 """
@@ -42,23 +44,36 @@ def chromium_path() -> str | None:
     return None
 
 
+def apt_install(package: str, why: str) -> bool:
+    """As root on Debian/Ubuntu: apt-get install ``package`` and return True; else False."""
+    if not (Path("/etc/debian_version").exists() and os.geteuid() == 0):
+        return False
+    print(f"==> installing {package} for {why} (apt-get install {package})", flush=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", package],
+                   check=True, env=env, stdout=subprocess.DEVNULL)
+    return True
+
+
 def install_chromium() -> None:
-    if chromium_path():
+    if chromium_path() or apt_install("chromium", "the browser test"):
         return
-    if Path("/etc/debian_version").exists() and os.geteuid() == 0:
-        print("==> installing Chromium for the browser test (apt-get install chromium)", flush=True)
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
-        subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"],
-                       check=True, env=env, stdout=subprocess.DEVNULL)
-    else:
-        print("note: the browser test needs Chromium: sudo apt-get install chromium "
-              "(macOS: brew install --cask chromium); everything else works without it", flush=True)
+    print("note: the browser test needs Chromium: sudo apt-get install chromium "
+          "(macOS: brew install --cask chromium); everything else works without it", flush=True)
+
+
+def install_docker_compose() -> None:
+    if shutil.which("docker-compose") or apt_install("docker-compose", "the compose-file test"):
+        return
+    print("note: tests/unit/test_docker_compose.py needs the docker-compose command: "
+          "sudo apt-get install docker-compose (macOS: brew install docker-compose)", flush=True)
 
 
 def main() -> None:
     install_node_packages()
     install_chromium()
+    install_docker_compose()
 
 
 if __name__ == "__main__":

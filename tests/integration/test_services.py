@@ -122,3 +122,33 @@ def test_spark_reads_kafka_with_fetched_jars(engines, unique, settings):
     assert values == [f"line {i}" for i in range(5)]
     # no --packages / ivy download happened: the jars came from .runtime/jars/spark
     assert "spark.jars.packages" not in dict(spark.sparkContext.getConf().getAll())
+
+
+# --- ENGINES=external: engines this project did not start (docker compose, a shared cluster) ---
+def _services(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "services", *args], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=120, env=dict(os.environ, ENGINES="external", **env))
+
+
+def test_external_engines_are_checked_not_started_nor_stopped(engines, settings):
+    """The shared engines stand in for external ones: up and down leave them as they are."""
+    pids = {n: services.our_pid(settings, n) for n in services.ENGINES}
+    res = _services("up")
+    assert res.returncode == 0, res.stderr
+    assert "already in use" not in res.stdout + res.stderr
+    assert res.stdout.count("healthy (external)") == 3, res.stdout
+    assert "starting" not in res.stdout
+    res = _services("down")
+    assert res.returncode == 0 and "nothing stopped" in res.stdout, res.stdout + res.stderr
+    assert {n: services.our_pid(settings, n) for n in services.ENGINES} == pids      # same processes
+
+
+@pytest.mark.parametrize("env, url, setting", [
+    ({"REDIS_URL": "redis://127.0.0.1:1/0"}, "redis://127.0.0.1:1/0", "REDIS_URL"),
+    ({"ES_PORT": "1"}, "http://127.0.0.1:1", "ES_URL"),
+])
+def test_unreachable_external_engine_fails_with_one_line(engines, env, url, setting):
+    res = _services("up", **env)
+    assert res.returncode == 1
+    (line,) = res.stderr.strip().splitlines()           # one line: which URL, what to do
+    assert line.startswith("ERROR: ") and f"not reachable at {url} " in line and setting in line, line
