@@ -74,7 +74,8 @@ def plan_live_run(s: Settings, args: argparse.Namespace, sink: str, target: str)
         print(f"{sink}:{target} is new: its shipper starts at the end of {args.live_file.name}", flush=True)
     backlog = follower.backlog_lines()
     if backlog:
-        print(f"{backlog} lines an earlier run left in {args.live_file.name} are shipped first", flush=True)
+        print(f"{backlog} lines were written to {args.live_file.name} since this shipper last ran "
+              "(earlier runs, other stages): they are shipped first", flush=True)
     run = LiveRun(args.source, args.live_file, args.rate, next_event_id(s, args.source, args.live_file),
                   Bounds.from_args(args).planned_events())
     if run.events is not None:

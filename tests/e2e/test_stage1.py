@@ -234,7 +234,7 @@ def test_runs_in_a_row_add_new_plays_and_ship_an_earlier_backlog_first(stage, tm
     second = run("run_stage1.py", "--max-events", 200, "--rate", 2000, "--source", source,
                  "--live-file", live, env=stage["env"])
     assert second.returncode == 0, second.stdout + second.stderr
-    assert "30 lines an earlier run left" in second.stdout
+    assert "30 lines were written to live.csv since this shipper last ran" in second.stdout
     assert "shipped 230 events, 30 of them left by earlier runs" in second.stdout
     lines = pd.read_csv(live, header=None, names=EVENT_COLUMNS)
     generated = lines[lines["event_id"] > 300]["event_id"]
