@@ -208,47 +208,26 @@ def start_enrich_query(kafka, settings: Settings, opts: JobOptions, index: str, 
     return trigger(writer, settings, opts).start()
 
 
-# --- the windowed aggregates --------------------------------------------------------------
+# --- the slow, stateful queries: windowed counts, live profiles, interest list -------------
 def start_stats_query(kafka, settings: Settings, opts: JobOptions, index: str):
     """Plays per sliding window by state, level and device (stage2.window_stats), in
     update mode: each trigger upserts the windows whose count changed into ba_stats."""
-    def write_batch(batch_df, batch_id):
-        written = batch_df.rdd.mapPartitions(lambda rows: [write_stats_partition(rows, settings)]).sum()
-        if not opts.quiet and written:
-            print(f"stats batch {batch_id:>5}: {written} window counts updated in {settings.index_stats}",
-                  flush=True)
-
-    checkpoint = checkpoint_root(settings, opts, index) / "stats"
-    forget_uncommitted(checkpoint, opts.quiet)
-    writer = (windowed_counts(kafka, settings).writeStream.queryName("stats").outputMode("update")
-              .foreachBatch(write_batch).option("checkpointLocation", str(checkpoint)))
-    kafka.sparkSession.sparkContext.setLocalProperty("spark.scheduler.pool", "interest")
-    return trigger(writer, settings, opts, opts.interest_trigger).start()
+    return start_stateful_query("stats", windowed_counts(kafka, settings),
+                                lambda rows: write_stats_partition(rows, settings),
+                                f"window counts updated in {settings.index_stats}", settings, opts, index)
 
 
-# --- the live customer profiles ----------------------------------------------------------
 def start_profiles_query(kafka, settings: Settings, opts: JobOptions, index: str):
     """Each customer's listening profile, from counts kept in Spark state
     (stage2.profiles), upserted whole into ba_profiles (_id = customer_id)."""
-    def write_batch(batch_df, batch_id):
-        started = time.monotonic()
+    def write(rows):
         updated_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-        written = batch_df.rdd.mapPartitions(
-            lambda rows: [write_profiles_partition(rows, settings, updated_at)]).sum()
-        if not opts.quiet and written:
-            print(f"profiles batch {batch_id:>5}: {written} customer profiles updated in "
-                  f"{settings.index_profiles} in {time.monotonic() - started:5.2f} s", flush=True)
+        return write_profiles_partition(rows, settings, updated_at)
 
-    checkpoint = checkpoint_root(settings, opts, index) / "profiles"
-    forget_uncommitted(checkpoint, opts.quiet)
-    writer = (live_profiles(kafka, settings).writeStream.queryName("profiles").outputMode("update")
-              .foreachBatch(write_batch).option("checkpointLocation", str(checkpoint)))
-    # the slow, stateful queries share the "interest" pool (fairscheduler.xml)
-    kafka.sparkSession.sparkContext.setLocalProperty("spark.scheduler.pool", "interest")
-    return trigger(writer, settings, opts, opts.interest_trigger).start()
+    return start_stateful_query("profiles", live_profiles(kafka, settings), write,
+                                f"customer profiles updated in {settings.index_profiles}", settings, opts, index)
 
 
-# --- the interest-list query ------------------------------------------------------------
 def start_interest_query(kafka, settings: Settings, opts: JobOptions, index: str | None = None):
     """Plays -> event-time watermark -> per-bucket state (stage2.interest) -> Redis and ES."""
     from pyspark.sql import functions as F
@@ -264,20 +243,28 @@ def start_interest_query(kafka, settings: Settings, opts: JobOptions, index: str
                     lambda key, frames, state: update_interest_list(key, frames, state, min_plays, window_ms),
                     outputStructType=INTEREST_OUTPUT_DDL, stateStructType=INTEREST_STATE_DDL,
                     outputMode="Update", timeoutConf="EventTimeTimeout"))
+    return start_stateful_query("interest", interest, lambda rows: write_interest_partition(rows, settings),
+                                "new or denser interest windows", settings, opts, index or settings.index_stage2)
 
+
+def start_stateful_query(name: str, frame, write_partition, what: str, settings: Settings,
+                         opts: JobOptions, index: str):
+    """Start one of the slow, stateful queries in update mode: each micro-batch's
+    partitions are written on the executors by ``write_partition(rows) -> count``;
+    its checkpoint sits beside the enrichment's (one job, one checkpoint folder);
+    they share the "interest" pool (fairscheduler.xml) and its slower trigger."""
     def write_batch(batch_df, batch_id):
         started = time.monotonic()
-        updates = batch_df.rdd.mapPartitions(lambda rows: [write_interest_partition(rows, settings)]).sum()
-        if not opts.quiet:
-            print(f"interest batch {batch_id:>5}: {updates} new or denser interest windows "
-                  f"in {time.monotonic() - started:5.2f} s", flush=True)
+        written = batch_df.rdd.mapPartitions(lambda rows: [write_partition(rows)]).sum()
+        if not opts.quiet and written:
+            print(f"{name} batch {batch_id:>5}: {written} {what} in {time.monotonic() - started:5.2f} s",
+                  flush=True)
 
-    # the checkpoint sits beside the enrichment's: one job, one checkpoint folder
-    checkpoint = checkpoint_root(settings, opts, index or settings.index_stage2) / "interest"
-    forget_uncommitted(checkpoint, opts.quiet)
-    writer = (interest.writeStream.queryName("interest").outputMode("update")
+    checkpoint = checkpoint_root(settings, opts, index) / name
+    forget_uncommitted(checkpoint, opts.quiet)       # SPARK-55271, see stage2/checkpoints.py
+    writer = (frame.writeStream.queryName(name).outputMode("update")
               .foreachBatch(write_batch).option("checkpointLocation", str(checkpoint)))
-    kafka.sparkSession.sparkContext.setLocalProperty("spark.scheduler.pool", "interest")
+    frame.sparkSession.sparkContext.setLocalProperty("spark.scheduler.pool", "interest")
     return trigger(writer, settings, opts, opts.interest_trigger).start()
 
 
