@@ -89,4 +89,15 @@ test: setup data ## Start the engines, run every test (unit, integration, notebo
 test-unit: $(PY) ## Only the fast unit tests (no engines)
 	@$(PY) -m pytest -q tests/unit
 
+# Offline bundle (tools/bundle.py, docs/instructor.md): BUNDLE names the archive for both targets
+BUNDLE ?= dist/workshop-bundle.tar.gz
+
+bundle: fetch ## Pack what a fresh machine downloads (wheels, engines, npm packages) into dist/workshop-bundle.tar.gz
+	@$(PY) -m tools.bundle build --out $(BUNDLE)
+
+offline-setup: ## Set up with no network from a bundle: make offline-setup BUNDLE=path/to/workshop-bundle.tar.gz
+	@$(PYTHON_BIN) tools/bundle.py setup $(BUNDLE) --venv $(VENV)
+
+.PHONY: bundle offline-setup
+
 .PHONY: help setup doctor data fetch services-up services-down services-status logs es-templates reset stage1 stage1-history stage2-import stage2 stage3-train stage3-sms stage3 stage4 demo bench test test-unit

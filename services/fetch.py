@@ -116,12 +116,17 @@ def fetch_elasticsearch(settings: Settings) -> Path:
     if (home / "bin" / "elasticsearch").exists():
         return home
     version = versions()["ES_VERSION"]
-    say(f"  fetching Elasticsearch {version} from Maven Central (once, ~100 MB) ...")
     downloads = settings.downloads_dir / "downloads"
     downloads.mkdir(parents=True, exist_ok=True)
-    _mvn(None, ["dependency:copy",
-                f"-Dartifact=org.elasticsearch.distribution.integ-test-zip:elasticsearch:{version}:zip",
-                f"-DoutputDirectory={downloads}"], f"Elasticsearch {version}")
+    # the zip may be there already (make offline-setup puts it there from the bundle,
+    # see tools/bundle.py): then only unpack it, with no Maven and no network
+    if (downloads / f"elasticsearch-{version}.zip").exists():
+        say(f"  unpacking Elasticsearch {version} from {downloads} ...")
+    else:
+        say(f"  fetching Elasticsearch {version} from Maven Central (once, ~100 MB) ...")
+        _mvn(None, ["dependency:copy",
+                    f"-Dartifact=org.elasticsearch.distribution.integ-test-zip:elasticsearch:{version}:zip",
+                    f"-DoutputDirectory={downloads}"], f"Elasticsearch {version}")
     tmp = settings.downloads_dir / "es-unpack"
     shutil.rmtree(tmp, ignore_errors=True)
     _extract_zip(downloads / f"elasticsearch-{version}.zip", tmp)

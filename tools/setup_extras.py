@@ -19,6 +19,13 @@ from pathlib import Path
 from common.config import REPO_ROOT
 
 DASHBOARD = REPO_ROOT / "03.stage4"
+# `make offline-setup` unpacks its bundle here (tools/bundle.py, UNPACKED): then npm
+# installs from the bundle's cache and apt-get is not tried (both would need the network)
+OFFLINE_BUNDLE = REPO_ROOT / ".runtime" / "offline-bundle"
+
+
+def offline_bundle_installed() -> bool:
+    return (OFFLINE_BUNDLE / "MANIFEST.json").exists()
 
 
 def install_node_packages() -> None:
@@ -32,7 +39,10 @@ def install_node_packages() -> None:
     if stamp.exists() and stamp.read_text() == lock.read_text():
         return
     print("==> installing the dashboard's Node packages (npm ci)", flush=True)
-    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=DASHBOARD, check=True)
+    # set up from an offline bundle (make offline-setup): from its npm cache, no registry
+    offline = ["--offline", "--cache", str(OFFLINE_BUNDLE / "npm-cache")] if offline_bundle_installed() else []
+    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error", *offline], cwd=DASHBOARD,
+                   check=True)
     stamp.write_text(lock.read_text())
 
 
@@ -47,6 +57,8 @@ def chromium_path() -> str | None:
 def apt_install(package: str, why: str) -> bool:
     """As root on Debian/Ubuntu: apt-get install ``package`` and return True; else False."""
     if not (Path("/etc/debian_version").exists() and os.geteuid() == 0):
+        return False
+    if offline_bundle_installed():      # set up from an offline bundle: apt-get would need the network
         return False
     print(f"==> installing {package} for {why} (apt-get install {package})", flush=True)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
