@@ -28,7 +28,7 @@ doctor: $(PY) ## Check this machine (Python, JDKs, ports, memory, disk, vm.max_m
 
 data: data/tracks.csv ## Generate the deterministic synthetic data set into data/ (skipped when up to date)
 
-data/tracks.csv: tools/datagen.py common/customers.py common/profiles.py | $(PY)
+data/tracks.csv: tools/datagen.py common/click_model.py common/customers.py common/profiles.py | $(PY)
 	@echo "==> generating the synthetic data set (seeded, deterministic)"
 	@$(PY) -m tools.datagen
 
@@ -71,8 +71,8 @@ stage3-train: setup data services-up ## Stage 3: features, train, gate, promote,
 stage3-sms: setup services-up ## Stage 3: the SMS sender (reads the offers stream)
 	@$(PY) -m stage3.sms_sender $(BOUNDED)
 
-stage3: setup data services-up ## Stage 3: stage 2 + training, scoring, live targeting and the SMS sender
-	@$(PY) -m stage3.run_stage3 $(BOUNDED)
+stage3: setup data services-up ## Stage 3: stage 2 + training, scoring, live targeting and the SMS sender (DRIFT=1: the drift scenario)
+	@$(PY) -m stage3.run_stage3 $(BOUNDED) $(if $(DRIFT),--drift) $(if $(EVERY),--every $(EVERY))
 
 stage4: setup services-up ## Stage 4: the live dashboard on http://127.0.0.1:3000
 	@$(PY) -m stage4.run_stage4

@@ -11,7 +11,9 @@ Reads the listening history (data/tracks.csv, or the stage-2/3 index with
 
 The label is 1 when the customer clicked ADV_REDUCED_1DAY. Only customers who
 saw the offer appear in clicks.csv (Free and Silver), so only they are
-labelled; Gold customers get features but no label.
+labelled; Gold customers get features but no label. Once stage 3 runs, each
+SMS offer's outcome (stage3.outcomes) relabels its customer: a customer's label
+is what they did with the LAST offer they saw.
 
 Every play counts: a customer's ``morning`` is the share of ALL their plays that
 started in the morning (the original demo kept only the last play's bucket).
@@ -159,30 +161,46 @@ def read_customers(spark, path: Path):
     return spark.createDataFrame(rows, "customer_id INT, level STRING, gender STRING, age_band STRING, campaign STRING")
 
 
-def read_labels(spark, path: Path):
-    """clicks.csv -> customer_id, label: one row per customer who saw the offer."""
-    from pyspark.sql import functions as F
+def read_labels(spark, settings: Settings, outcomes=None):
+    """customer_id, label: one row per customer who ever saw the offer, labelled with
+    what they did the last time (clicks.csv, then the live outcomes of stage 3's
+    SMS offers; stage3.outcomes.labels_from_history). Also returns how many labels
+    came from each source."""
+    from stage3.outcomes import labels_from_history, past_clicks
 
-    clicks = spark.read.csv(str(path), header=True, schema="EventID LONG, CustID INT, AdClicked STRING, Localtime STRING")
-    return clicks.groupBy(F.col("CustID").alias("customer_id")).agg(
-        F.max((F.col("AdClicked") == OFFER_NAME).cast("double")).alias("label"))
+    history = labels_from_history(past_clicks(settings), outcomes if outcomes is not None else _no_outcomes(),
+                                  settings.model_history_customers)
+    counts = {"labels": len(history), "from_outcomes": int((history["source"] == "outcome").sum()),
+              "drifted": int(history["drifted"].sum())}
+    rows = list(zip(history["customer_id"].astype(int), history["label"].astype(float)))
+    return spark.createDataFrame(rows, "customer_id INT, label DOUBLE"), counts
+
+
+def _no_outcomes():
+    import pandas as pd
+
+    return pd.DataFrame({"customer_id": pd.Series(dtype="int64"), "label": pd.Series(dtype="float64"),
+                         "seen_at": pd.Series(dtype="datetime64[ns, UTC]"), "drifted": pd.Series(dtype="int64")})
 
 
 # --- the whole step ----------------------------------------------------------------------
-def build_features(spark, settings: Settings, from_es: bool = False):
-    """Returns (features of every customer who played, the labelled subset, the data window)."""
+def build_features(spark, settings: Settings, from_es: bool = False, outcomes=None):
+    """Returns (features of every customer who played, the labelled subset, the data window).
+
+    ``outcomes``: the live offer outcomes (stage3.outcomes.read_outcomes), newer than clicks.csv."""
     from pyspark.sql import functions as F
 
     plays = read_plays_es(spark, settings) if from_es else read_plays_csv(spark, settings.data_dir / "tracks.csv")
     plays = plays.cache()
     feats = customer_features(plays, read_customers(spark, settings.data_dir / "cust.csv")).cache()
-    labelled = feats.join(read_labels(spark, settings.data_dir / "clicks.csv"), "customer_id").cache()
+    labels, label_counts = read_labels(spark, settings, outcomes)
+    labelled = feats.join(labels, "customer_id").cache()
     w = plays.agg(F.min("datetime").alias("first"), F.max("datetime").alias("last"), F.count("*").alias("n")).first()
     window = {"source": "elasticsearch" if from_es else str(settings.data_dir / "tracks.csv"),
               "first_play": str(w["first"]), "last_play": str(w["last"]), "plays": w["n"],
-              "customers": feats.count()}
+              "customers": feats.count(), **label_counts}
     ceiling = settings.data_dir / "ground_truth.json"    # written by the generator (make data)
-    if not from_es and ceiling.exists():
+    if not from_es and ceiling.exists() and not label_counts["drifted"]:   # drifted answers follow another model
         window["bayes_error"] = json.loads(ceiling.read_text())["offer"]["bayes_error"]
     plays.unpersist()
     return feats, labelled, window

@@ -8,6 +8,13 @@ enriched documents, before they are indexed:
     sent = queue_offers(r, docs, settings)   # docs: the partition's enriched documents
     # every doc now also has ad_target (bool) and send_event (0/1); sent = their event_ids with 1
 
+With ``OFFER_EXPLORE_SHARE`` above 0, a stable random share of the Free/Silver
+customers who are NOT targets get the offer too (``reason: explore``): without
+them the model would only ever learn how its own picks answer, and could never
+notice that someone it passed over would now click (see stage3.outcomes).
+``OFFER_PERIOD_SECONDS`` (a day by default) is how often one customer may get
+an offer; the drift scenario shortens it so a workshop sees several rounds.
+
 This module also owns the offer's contract: the stream entry (``offer_message``)
 and the notice published on the ``offers`` channel (``offer_notice``), which the
 SMS sender (stage3.sms_sender) and the dashboard read.
@@ -15,7 +22,7 @@ SMS sender (stage3.sms_sender) and the dashboard read.
 Two round trips per partition, never one per event:
   1. SMISMEMBER ad_targets <customer ids>       which customers are targets?
   2. one pipeline with a small Lua script per Free/Silver target play, which
-     atomically does  SET sms:offered:<id>:<day> <event_id> NX EX 2d
+     atomically does  SET sms:offered:<id>:<day> <event_id> NX EX 2d (two periods)
      and, only if that key was new, XADD sms:offers + PUBLISH offers.
 The script returns 1 when this play is *the* play that queued the offer. A
 replayed micro-batch (after a restart) runs it again with the same event_id:
@@ -28,9 +35,10 @@ import json
 from datetime import datetime, timezone
 
 from common.schema import OFFER_NAME
+from stage3.outcomes import uniform
 from stage3.targets import targets_among
 
-OFFERED_TTL_SECONDS = 2 * 24 * 3600       # the per-day key outlives its day
+DAY = 24 * 3600
 OFFER_LEVELS = {"Free", "Silver"}          # Gold customers have nothing to upgrade to
 
 _QUEUE_ONCE = """
@@ -49,6 +57,22 @@ def day_of(value) -> str:
     return value.strftime("%Y-%m-%d") if isinstance(value, datetime) else str(value)[:10]
 
 
+def period_of(value, seconds: int = DAY) -> str:
+    """The offer period an event falls in: its day (the default), or for a shorter
+    period its start, e.g. '2026-11-28T10:02:00' for 60 s periods."""
+    if seconds == DAY:
+        return day_of(value)
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    epoch = int(when.replace(tzinfo=timezone.utc).timestamp()) // seconds * seconds
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def explored(customer_id: int, period: str, share: float) -> bool:
+    """Is this non-target customer in this period's random exploration share? Stable:
+    the same customer and period always give the same answer (replays agree)."""
+    return share > 0 and uniform(f"explore:{customer_id}:{period}") < share
+
+
 # what a notice on the offers channel carries besides its type and time
 NOTICE_FIELDS = ("customer_id", "name", "level", "track_id", "title", "offer")
 
@@ -58,18 +82,18 @@ def offer_notice(kind: str, offer: dict, at: str) -> dict:
     return {"type": kind, **{k: offer.get(k) for k in NOTICE_FIELDS}, "at": at}
 
 
-def offer_message(doc: dict, day: str, queued_at: str) -> dict:
+def offer_message(doc: dict, day: str, queued_at: str, reason: str = "target") -> dict:
     """The stream entry for one offer (all values strings, as Redis stores them)."""
     return {
         "offer_id": f"{doc['customer_id']}-{day}", "customer_id": str(doc["customer_id"]),
         "name": str(doc.get("name") or ""), "level": str(doc.get("level") or ""),
         "track_id": str(doc["track_id"]), "title": str(doc.get("title") or ""),
-        "offer": OFFER_NAME, "day": day, "queued_at": queued_at,
+        "offer": OFFER_NAME, "day": day, "queued_at": queued_at, "reason": reason,
     }
 
 
 def queue_offers(r, docs: list[dict], settings) -> set[int]:
-    """Flag ``docs`` in place (ad_target, send_event) and queue today's offers.
+    """Flag ``docs`` in place (ad_target, send_event) and queue this period's offers.
 
     Returns the event_ids whose document gets ``send_event = 1``.
     """
@@ -79,29 +103,35 @@ def queue_offers(r, docs: list[dict], settings) -> set[int]:
     if not customers:
         return set()
     targets = targets_among(r, settings, customers)
+    period = settings.offer_period_seconds
 
-    # plays in time order, so the first play of the day is the one that queues the offer
-    candidates = sorted((d for d in docs if d.get("customer_id") is not None and int(d["customer_id"]) in targets),
-                        key=lambda d: str(d["datetime"]))
-    for doc in candidates:
-        doc["ad_target"] = True
-    candidates = [d for d in candidates if d.get("level") in OFFER_LEVELS]
+    # plays in time order, so the first play of the period is the one that queues the offer
+    candidates = []
+    for doc in sorted((d for d in docs if d.get("customer_id") is not None), key=lambda d: str(d["datetime"])):
+        cid = int(doc["customer_id"])
+        doc["ad_target"] = cid in targets
+        if doc.get("level") not in OFFER_LEVELS:
+            continue
+        day = period_of(doc["datetime"], period)
+        if doc["ad_target"]:
+            candidates.append((doc, day, "target"))
+        elif explored(cid, day, settings.offer_explore_share):
+            candidates.append((doc, day, "explore"))
     if not candidates:
         return set()
 
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     pipe = r.pipeline(transaction=False)
-    for doc in candidates:
-        day = day_of(doc["datetime"])
-        msg = offer_message(doc, day, now)
+    for doc, day, reason in candidates:
+        msg = offer_message(doc, day, now, reason)
         notice = offer_notice("sms_offer", msg, now)
         fields = [x for kv in msg.items() for x in kv]   # XADD wants field, value, field, value ...
         # EVAL sends the script text each time: no SCRIPT LOAD round trip, ever
         pipe.eval(_QUEUE_ONCE, 3, f"{settings.redis_offered_prefix}{doc['customer_id']}:{day}",
                   settings.redis_offers_stream, settings.redis_offers_channel,
-                  str(doc["event_id"]), OFFERED_TTL_SECONDS, json.dumps(fields), json.dumps(notice))
+                  str(doc["event_id"]), 2 * period, json.dumps(fields), json.dumps(notice))
     sent = set()
-    for doc, queued in zip(candidates, pipe.execute()):
+    for (doc, _, _), queued in zip(candidates, pipe.execute()):
         if queued:
             doc["send_event"] = 1
             sent.add(int(doc["event_id"]))

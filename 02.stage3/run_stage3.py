@@ -9,15 +9,27 @@
    handled this run's plays, the sender delivers what is still queued and the
    stage exits 0.
 
+The drift scenario (--drift, ``make stage3 DRIFT=1``) is for teachers: offers
+every minute instead of every day (OFFER_PERIOD_SECONDS=60), half of the other
+Free/Silver customers offered too (OFFER_EXPLORE_SHARE=0.5), a short memory
+(MODEL_HISTORY_CUSTOMERS=1500), 100 plays/s, a retraining round every 45 s and,
+--drift-after seconds (90) after the plays start, the simulated customers change
+their minds (stage3.outcomes). Watch the rounds: the current model's error
+rises, a round trained on the mixed history is REFUSED (the targets stay), and a
+later one PASSES. Each setting can be overridden in the environment.
+
     python -m stage3.run_stage3                                # live, until Ctrl-C
     python -m stage3.run_stage3 --max-events 2000 --rate 200   # bounded
     python -m stage3.run_stage3 --every 30m --webhook http://127.0.0.1:8000/sms
+    python -m stage3.run_stage3 --drift                         # the drift scenario, until Ctrl-C
 """
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from common.config import REPO_ROOT, get_settings
@@ -26,13 +38,21 @@ from stage1.run_stage1 import add_live_args
 from stage2 import import_customers
 from stage2.run_stage2 import streaming_children
 from stage3 import sms_sender
+from stage3.outcomes import set_drift
 
 PY = sys.executable
+
+# the drift scenario's settings (environment variables win, so a teacher can tune them)
+DRIFT_ENV = {"OFFER_PERIOD_SECONDS": "60", "OFFER_EXPLORE_SHARE": "0.5", "MODEL_HISTORY_CUSTOMERS": "1500",
+             "REPLAY_RATE": "100"}
+DRIFT_EVERY = "45s"
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = add_live_args(argparse.ArgumentParser(description=__doc__.splitlines()[0]), get_settings())
-    p.add_argument("--every", default="10m", help="live: retrain this often (default 10m)")
+    p.add_argument("--every", help="live: retrain this often (default 10m; 45s with --drift)")
+    p.add_argument("--drift", action="store_true", help="the drift scenario (see above)")
+    p.add_argument("--drift-after", type=float, default=90.0, help="with --drift: seconds of plays before the drift")
     p.add_argument("--webhook", help="deliver SMS by HTTP POST here instead of the outbox file")
     p.add_argument("--outbox", type=Path, help="outbox file (default .runtime/sms_outbox.jsonl)")
     return p.parse_args(argv)
@@ -50,7 +70,8 @@ def children(args: argparse.Namespace) -> tuple[list[Child], bool]:
     bounded = live_run.events is not None
     kids.append(Child("sms", [PY, "-m", "stage3.sms_sender", *sender_args(args)]))
     if not bounded:
-        kids.append(Child("retrain", [PY, "-m", "stage3.train", "--every", args.every, "--skip-first"]))
+        every = args.every or (DRIFT_EVERY if args.drift else "10m")
+        kids.append(Child("retrain", [PY, "-m", "stage3.train", "--every", every, "--skip-first"]))
     return kids, bounded
 
 
@@ -69,9 +90,28 @@ def run(args: argparse.Namespace, extra: list[Child] = (), grace: float = 20.0) 
     return code
 
 
+def switch_drift(args: argparse.Namespace) -> None:
+    """Schedule the drift (--drift) or make sure none is left from an earlier run."""
+    from common.clients import redis_client
+
+    s = get_settings()
+    set_drift(redis_client(s), s, time.time() + args.drift_after if args.drift else None)
+    if args.drift:
+        print(f"drift scenario: the customers change their minds in {args.drift_after:.0f} s; "
+              f"{', '.join(f'{k}={os.environ[k]}' for k in DRIFT_ENV)}", flush=True)
+
+
 def main(argv=None) -> int:
+    if "--drift" in (sys.argv[1:] if argv is None else argv):
+        for name, value in DRIFT_ENV.items():      # before any settings are read, so children inherit them
+            os.environ.setdefault(name, value)
+        get_settings.cache_clear()
     args = parse_args(argv)
-    return prepare() or run(args)
+    code = prepare()
+    if code:
+        return code
+    switch_drift(args)
+    return run(args)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,10 @@ Reads the Redis stream ``sms:offers`` as the consumer group ``sms-sender`` and,
 for each offer: skips it if its offer_id was already delivered, sends it through
 a pluggable sender, then in one MULTI records the delivery, counts it
 (``sms:sent_total``), publishes ``{"type": "sms_sent", ...}`` on ``offers`` and
-acknowledges it (XACK). A failed send is retried with exponential backoff; after
+acknowledges it (XACK). With simulated customers (the default when data/ exists,
+see stage3.outcomes) the same MULTI also records whether the customer took the
+offer (HSETNX sms:outcomes <offer_id>): one outcome per offer, however often it
+is replayed; the retrainer learns from them. A failed send is retried with exponential backoff; after
 ``SMS_MAX_ATTEMPTS`` failures the offer is copied to ``sms:offers:dead`` with the
 error, and acknowledged.
 
@@ -35,6 +38,7 @@ import requests
 from common.bounded import Bounds, add_bounded_args, stop_on_signals
 from common.config import Settings, get_settings
 from stage3.offers import offer_notice
+from stage3.outcomes import SimulatedCustomers, drift_since, outcome_record
 
 GROUP = "sms-sender"
 MESSAGE = "Hi {name}! Enjoying \"{title}\"? Go Gold for a day at a reduced price: reply GOLD. (offer {offer_id})"
@@ -105,11 +109,13 @@ def _now() -> str:
 # --- the consumer ----------------------------------------------------------------------
 class SmsSender:
     def __init__(self, r, settings: Settings, sender, consumer: str = "sender-1",
-                 backoff: float = 0.2, claim_idle_ms: int = 60_000):
+                 backoff: float = 0.2, claim_idle_ms: int = 60_000, customers: SimulatedCustomers | None = None):
         self.r, self.s, self.sender, self.consumer = r, settings, sender, consumer
         self.backoff, self.claim_idle_ms = backoff, claim_idle_ms
+        self.customers = customers          # None: record no outcomes
         self.stream = settings.redis_offers_stream
-        self.counts = {"delivered": 0, "duplicates": 0, "dead": 0, "retries": 0}
+        self.counts = {"delivered": 0, "duplicates": 0, "dead": 0, "retries": 0, "clicked": 0}
+        self._drift_at, self._drift_read = None, 0.0
         try:   # id 0: a new group also reads the offers queued before the sender first ran
             r.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
         except Exception as exc:
@@ -168,6 +174,7 @@ class SmsSender:
             return "dead"
         notice = offer_notice("sms_sent", offer, _now())
         tx = self.r.pipeline(transaction=True)
+        self.record_outcome(tx, offer)
         tx.sadd(delivered_set(self.s), offer["offer_id"])
         tx.incr(self.s.redis_sms_sent_counter)
         tx.publish(self.s.redis_offers_channel, json.dumps(notice))
@@ -175,6 +182,20 @@ class SmsSender:
         tx.execute()
         self.counts["delivered"] += 1
         return "delivered"
+
+    def record_outcome(self, tx, offer: dict) -> None:
+        """Queue, in the delivery's MULTI, whether the simulated customer takes the offer."""
+        if self.customers is None:
+            return
+        now = time.time()
+        if now - self._drift_read > 1.0:        # the teacher's switch, read at most once a second
+            self._drift_at, self._drift_read = drift_since(self.r, self.s), now
+        drifted = self._drift_at is not None and now >= self._drift_at
+        clicked = self.customers.clicks(offer["offer_id"], int(offer["customer_id"]), drifted)
+        if clicked is None:
+            return                              # a customer the synthetic data does not know
+        self.counts["clicked"] += int(clicked)
+        tx.hsetnx(self.s.redis_outcomes_hash, offer["offer_id"], outcome_record(offer, clicked, drifted, _now()))
 
     def run(self, bounds: Bounds | None = None, until_idle: float | None = None, stop=None) -> dict:
         """Deliver until ``bounds`` says so (--max-events offers, --duration, at
@@ -225,18 +246,23 @@ def main(argv=None) -> int:
                     help="consumer name in the group; keep it across restarts to resume its pending offers")
     ap.add_argument("--until-idle", type=float, help="stop once no offer came for this many seconds (drain)")
     ap.add_argument("--backoff", type=float, default=0.2, help="first retry delay in seconds (doubles each time)")
+    ap.add_argument("--no-outcomes", action="store_true", help="do not simulate whether customers take the offer")
     args = ap.parse_args(argv)
 
     from common.clients import redis_client
 
     settings = get_settings()
     sender = make_sender(settings, args.webhook, args.outbox)
-    bounds, stop = Bounds.from_args(args), stop_on_signals()
-    app = SmsSender(redis_client(settings), settings, sender, args.consumer, args.backoff)
+    customers = None
+    if not args.no_outcomes and (settings.data_dir / "tracks.csv").exists():
+        customers = SimulatedCustomers.from_data(settings)
+    bounds, stop = Bounds.from_args(args), stop_on_signals()    # the clock of --rate starts now
+    app = SmsSender(redis_client(settings), settings, sender, args.consumer, args.backoff, customers=customers)
     print(f"sms sender: {settings.redis_offers_stream} -> {sender} (consumer {args.consumer})", flush=True)
     counts = app.run(bounds, args.until_idle, stop)
     print(f"sms sender: delivered {counts['delivered']}, already sent {counts['duplicates']}, "
-          f"dead-lettered {counts['dead']}, retries {counts['retries']} in {bounds.elapsed():.1f}s", flush=True)
+          f"dead-lettered {counts['dead']}, retries {counts['retries']}, taken by {counts['clicked']} "
+          f"customers in {bounds.elapsed():.1f}s", flush=True)
     return 0
 
 

@@ -7,12 +7,19 @@ passing one becomes current and re-scores the Free and Silver customers into
 Redis (``ad_target:<id>`` hashes + the ``ad_targets`` set). A failing round
 leaves the current model and the targets exactly as they were, and says why.
 
+The labels grow while stage 3 runs: every SMS offer's outcome (stage3.outcomes)
+relabels its customer, so each scheduled round learns from the history as it
+stands. Each round also measures the CURRENT model on that history: when the
+customers change (the drift scenario), its error rises before any new model is
+promoted. The verdict goes to Redis (``model:status``) and the ``offers``
+channel, where the dashboard shows it.
+
 Usage:
     python -m stage3.train                     # one round on data/tracks.csv
     python -m stage3.train --every 10m         # a round now and every 10 minutes
     python -m stage3.train --every 10m --skip-first   # the first round in 10 minutes
     python 02.stage3/train.py --from-es        # history from the stage-2 index
-    python 02.stage3/train.py --no-score       # train and gate only (no Redis)
+    python 02.stage3/train.py --no-score       # train and gate only (no targets written)
 
 Versions live in .runtime/stage3/models/v0001, v0002 ... (Spark model, metrics.json,
 test_predictions.csv); .runtime/stage3/models/CURRENT names the promoted one.
@@ -30,6 +37,7 @@ from datetime import datetime, timezone
 from common.bounded import stop_on_signals
 from common.config import Settings, get_settings
 from stage3.features import QUIET, build_features, features_dir, vectorizer_stages, write_outputs
+from stage3.outcomes import read_outcomes
 from stage3.targets import publish_targets
 
 SEED = 42
@@ -168,12 +176,49 @@ def score(model, features) -> dict[int, float]:
     return {int(r["customer_id"]): float(r["p"]) for r in scored.collect()}
 
 
+def error_of(model, labelled) -> float:
+    """Share of ``labelled`` rows a (saved) model gets wrong."""
+    rows = model.transform(labelled).selectExpr("avg(cast(prediction != label as double)) as e").first()
+    return float(rows["e"])
+
+
+# --- the status the dashboard shows -------------------------------------------------------
+def publish_status(r, settings: Settings, info: dict) -> None:
+    """Redis hash ``model:status`` (the promoted model and the last round) and a
+    ``model_round`` notice on the offers channel, in one MULTI."""
+    store = ModelStore(settings)
+    current = info["current"]
+    promoted = store.info(current) if current else {}
+    status = {
+        "current_version": current or "", "last_version": info["version"],
+        "current_error": f"{promoted['metrics']['error']:.4f}" if promoted else "",
+        "current_trained_at": promoted.get("trained_at", ""),
+        "current_error_now": f"{info['current_error_now']:.4f}" if info.get("current_error_now") is not None else "",
+        "last_error": f"{info['metrics']['error']:.4f}",
+        "last_verdict": "passed" if info["gate"]["passed"] else "refused",
+        "last_reason": info["gate"]["reason"], "last_at": info["trained_at"],
+        "labels": str(info["data_window"].get("labels", "")),
+        "labels_from_outcomes": str(info["data_window"].get("from_outcomes", "")),
+    }
+    notice = {"type": "model_round", "version": info["version"], "error": info["metrics"]["error"],
+              "verdict": status["last_verdict"], "reason": info["gate"]["reason"],
+              "current": current, "at": info["trained_at"]}
+    tx = r.pipeline(transaction=True)
+    tx.hset(settings.redis_model_status, mapping=status)
+    tx.publish(settings.redis_offers_channel, json.dumps(notice))
+    tx.execute()
+
+
 # --- one round ------------------------------------------------------------------------
-def train_round(settings: Settings, features, labelled, window: dict, redis_client=None) -> dict:
+def train_round(settings: Settings, features, labelled, window: dict, redis_client=None,
+                score_targets: bool = True) -> dict:
     """Train on ``labelled``, gate, save; only when the gate passes, promote and
     score ``features`` (every customer) into Redis. Returns the metrics.json content."""
     store = ModelStore(settings)
     started = time.monotonic()
+    previous = store.current()
+    # how the promoted model does on today's history (its error rises when customers drift)
+    current_error_now = error_of(store.load(previous), labelled) if previous else None
     model, metrics, test_rows = fit_and_evaluate(labelled)
     passed, reason = gate(metrics, settings.model_error_threshold)
     version = store.new_version()
@@ -185,30 +230,37 @@ def train_round(settings: Settings, features, labelled, window: dict, redis_clie
         "data_window": window,
         "params": {"seed": SEED, "train_fraction": TRAIN_FRACTION, **LR_PARAMS},
         "training_seconds": round(time.monotonic() - started, 1),
-        "previous_current": store.current(),
+        "previous_current": previous,
+        "current_error_now": current_error_now,
     }
     store.save(version, model, info)
     test_rows.to_csv(store.root / version / "test_predictions.csv", index=False)
     if passed:
         store.promote(version)
-        if redis_client is not None:
+        if redis_client is not None and score_targets:
             targets = score(model, features)
             publish_targets(redis_client, settings, version, targets)
             info["targets"] = len(targets)
             store.write_info(version, info)
     info["current"] = store.current()
+    if redis_client is not None:
+        publish_status(redis_client, settings, info)
     return info
 
 
 def round_line(n: int, info: dict, seconds: float) -> str:
     m = info["metrics"]
     verdict = "PASSED -> current" if info["gate"]["passed"] else f"REFUSED, kept {info['current'] or 'no model'}"
+    if info.get("current_error_now") is not None:
+        verdict = f"{info['previous_current']} now errs {info['current_error_now']:.3f} | {verdict}"
+    w = info["data_window"]
+    labels = f" | {w['labels']} labels, {w['from_outcomes']} from offers" if "labels" in w else ""
     targets = f", {info['targets']} targets" if "targets" in info else ""
     ceiling = info["data_window"].get("bayes_error")
     ceiling = f" (ceiling {ceiling:.3f})" if ceiling is not None else ""
     return (f"round {n} | {info['version']} | error {m['error']:.3f}{ceiling} baseline {m['baseline_error']:.3f} "
             f"AUC {m['auc']:.3f} precision {m['precision']:.3f} recall {m['recall']:.3f} | "
-            f"{verdict}{targets} | {info['gate']['reason']} | {seconds:.1f}s")
+            f"{verdict}{targets} | {info['gate']['reason']}{labels} | {seconds:.1f}s")
 
 
 def parse_every(text: str) -> float:
@@ -236,15 +288,23 @@ def main(argv=None) -> int:
     if args.every and args.skip_first and stop.wait(args.every):
         return 0                     # stopped before the first round: no Spark started at all
     spark = get_spark("stage3-train", settings, kafka=False, extra_conf=QUIET)
-    r = None if args.no_score else redis_client(settings)
+    r = redis_client(settings)
     n = 0
     try:
         while not stop.is_set():
             n += 1
             started = time.monotonic()
-            features, labelled, window = build_features(spark, settings, from_es=args.from_es)
-            write_outputs(features, labelled, features_dir(settings))   # for the notebook and learners
-            info = train_round(settings, features, labelled, window, r)
+            try:
+                features, labelled, window = build_features(spark, settings, from_es=args.from_es,
+                                                            outcomes=read_outcomes(r, settings))
+                write_outputs(features, labelled, features_dir(settings))   # for the notebook and learners
+                info = train_round(settings, features, labelled, window, r, score_targets=not args.no_score)
+            except Exception:
+                if not stop.is_set():
+                    raise
+                # Ctrl-C reaches Spark's JVM too, which stops mid-round
+                print(f"round {n} stopped before its end (Ctrl-C)", flush=True)
+                return 0
             features.unpersist(), labelled.unpersist()
             print(round_line(n, info, time.monotonic() - started), flush=True)
             if not args.every or (args.rounds and n >= args.rounds):

@@ -101,6 +101,12 @@ class Settings(BaseSettings):
     redis_offered_prefix: str = "sms:offered:"        # + CustID:YYYY-MM-DD, one offer a day
     redis_sms_sent_counter: str = "sms:sent_total"
     sms_max_attempts: int = 5                          # then the offer goes to the dead stream
+    redis_outcomes_hash: str = "sms:outcomes"         # offer_id -> JSON outcome (clicked or not)
+    redis_drift_key: str = "stage3:drift_at"          # epoch seconds from which the click model drifts
+    redis_model_status: str = "model:status"          # hash: promoted model and the last round's verdict
+    offer_period_seconds: int = 86400                 # one offer per customer per period (a day)
+    offer_explore_share: float = 0.0                  # share of non-target Free/Silver customers offered anyway
+    model_history_customers: int = 0                  # train on the N most recently offered customers (0 = all)
 
     @model_validator(mode="after")
     def _fill_urls(self) -> "Settings":

@@ -67,8 +67,11 @@ def start(s: Settings) -> None:
     env.pop("JAVA_HOME", None)
     out = logs / "startup.log"
     with open(out, "ab") as fh:
+        # its own session: `elasticsearch -d` does not leave the terminal's process group, so
+        # a Ctrl-C on the `make stageN` that started it would otherwise stop Elasticsearch too
         res = subprocess.run(prefix + [str(home / "bin" / "elasticsearch"), "-d", "-p", str(pidf)],
-                             env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=str(base))
+                             env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=str(base),
+                             start_new_session=True)
     if res.returncode != 0:
         raise ServiceError(f"Elasticsearch failed to start (exit {res.returncode}); last lines of {out}:\n"
                            + tail(out))

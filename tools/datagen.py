@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from common.click_model import CLICK_AGE_WEIGHTS, CLICK_INTERCEPT, CLICK_WEIGHTS, click_probability
 from common.customers import age_band, ages_of
 from common.profiles import TIME_OF_DAY, listening_profile, time_of_day_index
 from common.geo import zip_table
@@ -62,13 +63,7 @@ BURST_MAX_SPAN = 29 * 60                 # a burst's first..last play, seconds (
 NEAR_MISS_SHARE = 0.04                   # customers with 3 plays spread just over 30 min
 NEAR_MISS_SPAN = (30 * 60 + 1, 40 * 60)
 
-# Click model: P(click ADV_REDUCED_1DAY | offer seen) = 1 / (1 + exp(-z)),
-# z = CLICK_INTERCEPT + sum(weight * feature) over the customer's listening profile
-# (computed from the generated plays by profiles.listening_profile) and attributes.
-CLICK_INTERCEPT = -10.5
-CLICK_WEIGHTS = {"night": 40.0, "morning": -25.0, "mobile": 22.0, "distinct_ratio": -14.0,
-                 "silver": 3.0, "female": 1.0}
-CLICK_AGE_WEIGHTS = {"18-24": 4.0, "25-34": 2.0, "35-44": 0.0, "45-54": -2.0, "55-64": -4.0, "65+": -5.0}
+# The click model (P(click | offer seen) per customer) is common.click_model's.
 OFFERED_LEVELS = (0, 1)                  # Free and Silver customers saw the offer; Gold did not
 OTHER_ADS = ("ADV_FREE_REFERRAL", "ADV_DOUBLE_FOR_FREE", "ADV_LIFETIME_NOADS")
 
@@ -311,23 +306,6 @@ def _listening_zips(rng, cust: pd.DataFrame, latent: dict, who: np.ndarray) -> n
 
 
 # --- clicks ------------------------------------------------------------------------
-def click_logit(profile: pd.DataFrame, customers: pd.DataFrame) -> pd.Series:
-    """z for each customer in ``profile`` (indexed by customer_id), see CLICK_WEIGHTS."""
-    attrs = customers.set_index("CustID").loc[profile.index]
-    bands = [age_band(a) for a in ages_of(profile.index.to_numpy())]
-    w = CLICK_WEIGHTS
-    z = (CLICK_INTERCEPT + w["night"] * profile["night"] + w["morning"] * profile["morning"]
-         + w["mobile"] * profile["mobile"] + w["distinct_ratio"] * profile["distinct_ratio"]
-         + w["silver"] * (attrs["Level"] == 1).to_numpy() + w["female"] * (attrs["Gender"] == 0).to_numpy()
-         + np.array([CLICK_AGE_WEIGHTS[b] for b in bands]))
-    return z.rename("click_logit")
-
-
-def click_probability(profile: pd.DataFrame, customers: pd.DataFrame) -> pd.Series:
-    """The true P(click ADV_REDUCED_1DAY | offer seen), per customer_id."""
-    return (1.0 / (1.0 + np.exp(-click_logit(profile, customers)))).rename("p_click")
-
-
 def _clicks(rng, cust: pd.DataFrame, plays: pd.DataFrame, p_click: pd.Series) -> pd.DataFrame:
     """Every Free and Silver customer saw the offer; each gets 1-3 click rows, on
     real plays of theirs (EventID, Localtime): ADV_REDUCED_1DAY when they took the

@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
           "    and SMS offers appearing in the feed once targeted customers play\n", flush=True)
     stage3_args = run_stage3.parse_args(["--rate", str(args.rate)]
                                         + (["--duration", str(args.duration)] if args.duration else []))
+    run_stage3.switch_drift(stage3_args)      # no drift left over from a `make stage3 DRIFT=1`
     dashboard = Child("dashboard", [PY, "-m", "stage4.run_stage4"])
     code = run_stage3.run(stage3_args, extra=[dashboard], grace=40)
     print(f"==> demo finished (exit {code}); engines are still running: make services-down to stop them",

@@ -129,3 +129,29 @@ def test_no_targets_means_one_round_trip_and_no_offers(redis_and_settings):
     assert counting.round_trips == 1
     assert docs[0]["ad_target"] is False and docs[0]["send_event"] == 0
     assert not r.exists(s.redis_offers_stream)
+
+
+def test_exploration_and_short_periods(redis_and_settings):
+    """OFFER_EXPLORE_SHARE: a stable share of non-target Free/Silver customers get the
+    offer too (reason 'explore'); OFFER_PERIOD_SECONDS=60: one offer a minute."""
+    from stage3.offers import explored, queue_offers
+
+    r, s = redis_and_settings
+    s = s.model_copy(update={"offer_explore_share": 0.5, "offer_period_seconds": 60})
+    r.sadd(s.redis_targets_set, 1)
+    minute = "2026-03-01T10:00:00"
+    others = range(2, 202)
+    docs = [play(1000 + c, c, "2026-03-01 10:00:30", "Free" if c % 3 else "Gold") for c in [1, *others]]
+    sent = queue_offers(r, [dict(d) for d in docs], s)
+    want_explored = {c for c in others if c % 3 and explored(c, minute, 0.5)}
+    assert 40 < len(want_explored) < 95                       # about half of the 133 Free ones
+    assert sent == {1001} | {1000 + c for c in want_explored}
+    reasons = {o["customer_id"]: (o["reason"], o["day"]) for _, o in r.xrange(s.redis_offers_stream)}
+    assert reasons["1"] == ("target", minute)
+    assert {c for c, (why, _) in reasons.items() if why == "explore"} == {str(c) for c in want_explored}
+
+    # a replay queues nothing new; the next minute is a new period for the target
+    assert queue_offers(r, [dict(d) for d in docs], s) == sent
+    assert queue_offers(r, [play(5000, 1, "2026-03-01 10:01:05", "Free")], s) == {5000}
+    assert r.xlen(s.redis_offers_stream) == len(sent) + 1
+    assert 0 < r.ttl(f"{s.redis_offered_prefix}1:{minute}") <= 120

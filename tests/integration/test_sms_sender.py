@@ -3,7 +3,9 @@
 - a webhook that fails twice then succeeds -> exactly one delivery
 - a webhook that always fails -> the offer ends in the dead-letter stream
 - the sender killed (SIGKILL) with pending offers, then restarted -> each offer
-  in the outbox exactly once, nothing left pending
+  in the outbox exactly once, nothing left pending, and one outcome per offer
+  (clicked or not, the simulated customer's deterministic answer)
+- a replayed offer records no second outcome; the drift switch mirrors the answers
 """
 from __future__ import annotations
 
@@ -60,6 +62,7 @@ def names(unique):
     prefix = f"t_{unique}"
     return {"redis_offers_stream": f"{prefix}:offers", "redis_offers_dead_stream": f"{prefix}:offers:dead",
             "redis_offers_channel": f"{prefix}:channel", "redis_sms_sent_counter": f"{prefix}:sent",
+            "redis_outcomes_hash": f"{prefix}:outcomes", "redis_drift_key": f"{prefix}:drift",
             "sms_max_attempts": 3}
 
 
@@ -100,7 +103,7 @@ def test_webhook_failing_twice_then_succeeding_delivers_once(redis_and_settings)
     assert hook.requests == 3
     assert [key for key, _ in hook.delivered] == [offer_id]
     assert "Cust 1" in hook.delivered[0][1]["text"]
-    assert counts == {"delivered": 1, "duplicates": 0, "dead": 0, "retries": 2}
+    assert counts == {"delivered": 1, "duplicates": 0, "dead": 0, "retries": 2, "clicked": 0}
     assert r.get(s.redis_sms_sent_counter) == "1"
     assert r.xpending(s.redis_offers_stream, sms.GROUP)["pending"] == 0
     assert r.xlen(s.redis_offers_dead_stream) == 0
@@ -175,3 +178,43 @@ def test_killed_sender_resumes_pending_offers_and_delivers_each_once(redis_and_s
     assert sorted(delivered) == sorted(offer_ids)          # each exactly once
     assert r.xpending(s.redis_offers_stream, sms.GROUP)["pending"] == 0
     assert r.scard(sms.delivered_set(s)) == 60
+
+    # one outcome per offer, across the kill, each the simulated customer's fixed answer
+    from stage3.outcomes import SimulatedCustomers
+    outcomes = {k: json.loads(v) for k, v in r.hgetall(s.redis_outcomes_hash).items()}
+    assert sorted(outcomes) == sorted(offer_ids)
+    truth = SimulatedCustomers.from_data(s)
+    for offer_id, outcome in outcomes.items():
+        assert outcome["clicked"] == int(truth.clicks(offer_id, outcome["customer_id"], drifted=False))
+        assert outcome["drifted"] == 0
+
+
+def test_outcomes_once_per_offer_and_the_drift_switch(redis_and_settings, tmp_path):
+    from stage3.outcomes import SimulatedCustomers, read_outcomes, set_drift, uniform
+
+    r, s = redis_and_settings
+    # customer 1 clicks with p = 0.88, customer 2 with p = 0.12 (z = +2 / -2)
+    customers = SimulatedCustomers({1: 2.0, 2: -2.0})
+    app = sms.SmsSender(r, s, sms.OutboxFileSender(tmp_path / "out.jsonl"), customers=customers)
+    ids = queue(r, s, 2)
+    app.run(Bounds(max_events=2))
+    first = r.hgetall(s.redis_outcomes_hash)
+    assert sorted(first) == sorted(ids)
+
+    # the same offers queued again (a replayed micro-batch): duplicates, no second outcome
+    queue(r, s, 2)
+    assert app.run(Bounds(max_events=2))["duplicates"] == 2
+    assert r.hgetall(s.redis_outcomes_hash) == first
+
+    # the teacher's switch: from now on the customers answer the mirrored model
+    set_drift(r, s, 0.0)
+    app._drift_read = 0.0                   # read the switch at once (it is cached for a second)
+    later = queue(r, s, 2, day="2026-01-06")
+    app.run(Bounds(max_events=2))
+    frame = read_outcomes(r, s)
+    assert len(frame) == 4 and frame["drifted"].sum() == 2
+    for offer_id in later:
+        got = json.loads(r.hget(s.redis_outcomes_hash, offer_id))
+        cid = got["customer_id"]
+        p_drifted = 1 / (1 + 2.718281828 ** ({1: 2.0, 2: -2.0}[cid]))   # sigmoid(-z)
+        assert got["drifted"] == 1 and got["clicked"] == int(uniform(offer_id) < p_drifted)

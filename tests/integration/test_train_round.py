@@ -21,7 +21,8 @@ def env(engines, unique, tmp_path):
     from common.spark import get_spark
 
     s = Settings(runtime_dir=tmp_path, redis_targets_set=f"t_{unique}:targets",
-                 redis_target_prefix=f"t_{unique}:target:")
+                 redis_target_prefix=f"t_{unique}:target:", redis_model_status=f"t_{unique}:model",
+                 redis_offers_channel=f"t_{unique}:channel")
     r = redis_client(s)
     spark = get_spark("test-stage3-rounds", s, kafka=False)
     yield s, r, spark
@@ -60,10 +61,20 @@ def test_pass_replaces_fail_keeps(env):
     assert not second["gate"]["passed"]
     assert targets_in_redis(r, s) == got                  # untouched, hashes included
     assert train.ModelStore(s).current() == "v0001"
+    # what the dashboard shows: the promoted model, and the refused round
+    status = r.hgetall(s.redis_model_status)
+    assert (status["current_version"], status["last_version"], status["last_verdict"]) == ("v0001", "v0002", "refused")
+    assert float(status["current_error"]) == pytest.approx(first["metrics"]["error"], abs=1e-4)
+    assert "baseline" in status["last_reason"]
+    # the promoted model measured on the new data: a night rule on random clicks errs a lot
+    assert second["current_error_now"] > 0.2
 
     day = crafted_features(spark, 300, 3, "day")
     third = train.train_round(s, day, day, {"source": "crafted"}, r)
     assert third["gate"]["passed"] and train.ModelStore(s).current() == "v0003"
+    assert third["current_error_now"] > 0.5            # v0001's night rule is wrong on 'day' customers
+    status = r.hgetall(s.redis_model_status)
+    assert (status["current_version"], status["last_verdict"]) == ("v0003", "passed")
     now = targets_in_redis(r, s)
     assert len(set(now) ^ expected_targets(day, "day")) <= 3
     assert {h["model_version"] for h in now.values()} == {"v0003"}

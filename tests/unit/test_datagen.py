@@ -10,6 +10,7 @@ import pytest
 
 from tools import datagen
 from common.customers import ages_of
+from common.click_model import click_logit
 from common.profiles import listening_profile
 from common.geo import zip_table
 from common.readers import read_clicks, read_customers, read_events, read_music
@@ -122,7 +123,7 @@ def test_click_label_follows_the_documented_profile(medium):
     assert profile.loc[label, "mobile"].mean() > profile.loc[~label, "mobile"].mean() + 0.05
     young = ages_of(offered) < 35
     assert label[young].mean() > label[~young].mean()
-    score = datagen.click_logit(profile, customers)
+    score = click_logit(profile, customers)
     ranks = score.rank()
     auc = (ranks[label].sum() - label.sum() * (label.sum() + 1) / 2) / (label.sum() * (~label).sum())
     assert auc > 0.95
