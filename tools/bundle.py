@@ -125,8 +125,9 @@ def _wheels(dest: Path) -> None:
                     "-w", str(dest), *requirements()], cwd=REPO_ROOT, check=True)
 
 
-def _npm_cache(dest: Path, work: Path) -> None:
-    """npm's cache holding every package of 03.stage4/package-lock.json."""
+def _npm_cache(dest: Path, work: Path) -> str:
+    """npm's cache holding every package of 03.stage4/package-lock.json; returns the
+    registry it was filled from (npm keys its cache by URL: the offline install asks the same)."""
     say("  npm packages for 03.stage4 (npm ci --cache) ...")
     npm = shutil.which("npm")
     if not npm:
@@ -138,9 +139,12 @@ def _npm_cache(dest: Path, work: Path) -> None:
         shutil.copy2(REPO_ROOT / "03.stage4" / name, scratch / name)
     subprocess.run([npm, "ci", "--cache", str(dest), "--no-audit", "--no-fund", "--loglevel=error",
                     "--ignore-scripts"], cwd=scratch, check=True)
+    registry = subprocess.run([npm, "config", "get", "registry"], cwd=scratch, capture_output=True,
+                              text=True, check=True).stdout.strip()
     # only the content cache and its index are needed offline
     shutil.rmtree(dest / "_logs", ignore_errors=True)
     shutil.rmtree(scratch, ignore_errors=True)
+    return registry
 
 
 def _engines() -> list[tuple[Path, str]]:
@@ -180,7 +184,7 @@ def build(out: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="bundle-", dir=out.parent) as tmp:
         work = Path(tmp)
         _wheels(work / "wheels")
-        _npm_cache(work / "npm-cache", work)
+        registry = _npm_cache(work / "npm-cache", work)
         files = [(p, f"wheels/{p.name}") for p in sorted((work / "wheels").iterdir())] + engines
         say(f"  MANIFEST.json: sha256 of {len(files)} files ...")
         n_npm, size_npm, digest_npm = tree_digest(work / "npm-cache")
@@ -190,7 +194,8 @@ def build(out: Path) -> Path:
             "format": 1, "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "commit": commit,
             "built_for": machine(), "versions": read_versions(), "not_included": NOT_INCLUDED,
             "files": [{"path": name, "size": p.stat().st_size, "sha256": sha256(p)} for p, name in files],
-            "npm_cache": {"path": "npm-cache", "files": n_npm, "size": size_npm, "tree_sha256": digest_npm},
+            "npm_cache": {"path": "npm-cache", "files": n_npm, "size": size_npm, "tree_sha256": digest_npm,
+                          "registry": registry},
         }
         (work / "MANIFEST.json").write_text(json.dumps(manifest, indent=1) + "\n")
         say("  writing the archive (gzip -1: wheels, jars and the zip are compressed already) ...")
@@ -315,8 +320,7 @@ def place() -> None:
         fetch_elasticsearch(s)
     except ServiceError as e:
         sys.exit(f"ERROR: the engines from the bundle do not fit this checkout: {e}")
-    say("  the dashboard's Node packages (npm ci --offline from the bundle's cache) ...")
-    setup_extras.install_node_packages()
+    setup_extras.install_node_packages()      # npm ci --offline from the bundle's npm cache
     # what the bundle does not carry: say it in one line each, fail on none of it
     for need, purpose in ((17, "Kafka and Spark"), (21, "Elasticsearch")):
         try:

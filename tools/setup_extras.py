@@ -10,6 +10,7 @@ Run by ``make setup``; safe to run again (it skips what is already there).
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -28,6 +29,14 @@ def offline_bundle_installed() -> bool:
     return (OFFLINE_BUNDLE / "MANIFEST.json").exists()
 
 
+def offline_npm_args() -> list[str]:
+    """npm ci from the bundle's cache only. npm keys its cache by URL, so it must ask the
+    registry the bundle was filled from (this lock file names none), which it then never contacts."""
+    registry = json.loads((OFFLINE_BUNDLE / "MANIFEST.json").read_text())["npm_cache"]["registry"]
+    return ["--offline", "--cache", str(OFFLINE_BUNDLE / "npm-cache"), "--registry", registry,
+            "--no-update-notifier"]
+
+
 def install_node_packages() -> None:
     lock = DASHBOARD / "package-lock.json"
     if not lock.exists():
@@ -40,7 +49,7 @@ def install_node_packages() -> None:
         return
     print("==> installing the dashboard's Node packages (npm ci)", flush=True)
     # set up from an offline bundle (make offline-setup): from its npm cache, no registry
-    offline = ["--offline", "--cache", str(OFFLINE_BUNDLE / "npm-cache")] if offline_bundle_installed() else []
+    offline = offline_npm_args() if offline_bundle_installed() else []
     subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error", *offline], cwd=DASHBOARD,
                    check=True)
     stamp.write_text(lock.read_text())
