@@ -14,7 +14,9 @@ every minute instead of every day (OFFER_PERIOD_SECONDS=60), half of the other
 Free/Silver customers offered too (OFFER_EXPLORE_SHARE=0.5), a short memory
 (MODEL_HISTORY_CUSTOMERS=1500), 100 plays/s, a retraining round every 45 s and,
 --drift-after seconds (90) after the plays start, the simulated customers change
-their minds (stage3.outcomes). Watch the rounds: the current model's error
+their minds (stage3.outcomes). Its answers go to their own history
+(sms:outcomes:drift), which each drift run starts afresh: every run tells the
+same story, and the normal stage never learns from the scenario. Watch the rounds: the current model's error
 rises, a round trained on the mixed history is REFUSED (the targets stay), and a
 later one PASSES. Each setting can be overridden in the environment.
 
@@ -44,7 +46,9 @@ PY = sys.executable
 
 # the drift scenario's settings (environment variables win, so a teacher can tune them)
 DRIFT_ENV = {"OFFER_PERIOD_SECONDS": "60", "OFFER_EXPLORE_SHARE": "0.5", "MODEL_HISTORY_CUSTOMERS": "1500",
-             "REPLAY_RATE": "100"}
+             "REPLAY_RATE": "100",
+             # its own outcome history: the normal stage never learns from the scenario's answers
+             "REDIS_OUTCOMES_HASH": "sms:outcomes:drift"}
 DRIFT_EVERY = "45s"
 
 
@@ -101,12 +105,24 @@ def switch_drift(args: argparse.Namespace) -> None:
               f"{', '.join(f'{k}={os.environ[k]}' for k in DRIFT_ENV)}", flush=True)
 
 
+def forget_outcomes() -> None:
+    """The drift scenario starts from clicks.csv alone (its own history, emptied)."""
+    from common.clients import redis_client
+
+    s = get_settings()
+    r = redis_client(s)
+    print(f"drift scenario: forgetting {r.hlen(s.redis_outcomes_hash):,} earlier offer outcomes", flush=True)
+    r.delete(s.redis_outcomes_hash)
+
+
 def main(argv=None) -> int:
     if "--drift" in (sys.argv[1:] if argv is None else argv):
         for name, value in DRIFT_ENV.items():      # before any settings are read, so children inherit them
             os.environ.setdefault(name, value)
         get_settings.cache_clear()
     args = parse_args(argv)
+    if args.drift:
+        forget_outcomes()
     code = prepare()
     if code:
         return code

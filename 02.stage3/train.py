@@ -31,6 +31,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 from datetime import datetime, timezone
 
@@ -288,6 +289,10 @@ def main(argv=None) -> int:
     if args.every and args.skip_first and stop.wait(args.every):
         return 0                     # stopped before the first round: no Spark started at all
     spark = get_spark("stage3-train", settings, kafka=False, extra_conf=QUIET)
+    stop_on_signals(stop)            # ours again, instead of the handler PySpark installed
+    # Ctrl-C mid-round: cancel Spark's jobs from another thread (its own py4j connection),
+    # so the round ends at once instead of running to its end
+    threading.Thread(target=lambda: stop.wait() and spark.sparkContext.cancelAllJobs(), daemon=True).start()
     r = redis_client(settings)
     n = 0
     try:
@@ -302,7 +307,8 @@ def main(argv=None) -> int:
             except Exception:
                 if not stop.is_set():
                     raise
-                # Ctrl-C reaches Spark's JVM too, which stops mid-round
+                # the jobs were cancelled by Ctrl-C: CURRENT and the targets are as they were,
+                # unless the round had promoted already
                 print(f"round {n} stopped before its end (Ctrl-C)", flush=True)
                 return 0
             features.unpersist(), labelled.unpersist()
@@ -312,7 +318,11 @@ def main(argv=None) -> int:
             stop.wait(max(0.0, args.every - (time.monotonic() - started)))
         return 0
     finally:
-        spark.stop()
+        try:
+            spark.stop()
+        except Exception:
+            if not stop.is_set():       # after Ctrl-C the JVM may be gone already
+                raise
 
 
 if __name__ == "__main__":

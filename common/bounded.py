@@ -80,10 +80,13 @@ class Bounds:
         return min(counts) if counts else None
 
 
-def stop_on_signals() -> threading.Event:
+def stop_on_signals(stop: threading.Event | None = None) -> threading.Event:
     """An event that Ctrl-C (SIGINT) and SIGTERM set, instead of raising
-    KeyboardInterrupt: the script finishes its batch and prints its summary."""
-    stop = threading.Event()
+    KeyboardInterrupt: the script finishes its batch and prints its summary.
+
+    Starting Spark installs PySpark's own SIGINT handler (cancel every job, raise
+    KeyboardInterrupt); call this again with the same event after ``get_spark``."""
+    stop = stop or threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     return stop
