@@ -272,6 +272,14 @@ def parse_every(text: str) -> float:
     return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
 
 
+def cancel_on_stop(spark, stop: threading.Event) -> None:
+    stop.wait()
+    try:
+        spark.sparkContext.cancelAllJobs()
+    except Exception:
+        pass                 # Spark was already stopping (Ctrl-C between two rounds)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--every", type=parse_every, help="keep running, one round every this long (10m, 1h)")
@@ -292,7 +300,7 @@ def main(argv=None) -> int:
     stop_on_signals(stop)            # ours again, instead of the handler PySpark installed
     # Ctrl-C mid-round: cancel Spark's jobs from another thread (its own py4j connection),
     # so the round ends at once instead of running to its end
-    threading.Thread(target=lambda: stop.wait() and spark.sparkContext.cancelAllJobs(), daemon=True).start()
+    threading.Thread(target=cancel_on_stop, args=(spark, stop), daemon=True).start()
     r = redis_client(settings)
     n = 0
     try:
