@@ -15,7 +15,7 @@ MAX_OFFSETS_PER_TRIGGER = 100_000
 INTEREST_TRIGGER = "30 seconds"
 
 SPARK_CONF = {
-    # the two queries share the cores: FAIR pools, enrichment first (fairscheduler.xml)
+    # the queries share the cores: FAIR pools, enrichment first (fairscheduler.xml)
     "spark.scheduler.mode": "FAIR",
     "spark.scheduler.allocation.file": str(Path(__file__).with_name("fairscheduler.xml")),
     # the interest list's stateful step (the only shuffle) runs as ONE task, so an
