@@ -2,9 +2,10 @@
  * Stage 4: the live dashboard server.
  *
  * Every DASHBOARD_REFRESH_MS (2 s) it asks Elasticsearch for the charts' numbers
- * (lib/queries.js) and Redis for the SMS counter, and pushes the result to every
- * open page over Server-Sent Events (GET /events, event "snapshot"). Notices on
- * the Redis channel `offers` are pushed the moment they arrive (event "notice").
+ * (lib/queries.js) and Redis for the SMS counter and stage 3's model status, and
+ * pushes the result to every open page over Server-Sent Events (GET /events, event
+ * "snapshot"). Notices on the Redis channel `offers` (SMS offers, model rounds) are
+ * pushed the moment they arrive (event "notice").
  * The page and its libraries (c3, d3, topojson, the US atlas) are served from
  * this folder and node_modules: no CDN, it works offline.
  *
@@ -27,7 +28,8 @@ const packageDir = (name) => path.dirname(require.resolve(`${name}/package.json`
 function createDashboard(config = readConfig(), log = console) {
   const es = new Client(esClientOptions(config));
   const relay = new RedisRelay({
-    url: config.redisUrl, channel: config.offersChannel, smsSentKey: config.smsSentKey, log,
+    url: config.redisUrl, channel: config.offersChannel, smsSentKey: config.smsSentKey,
+    modelStatusKey: config.modelStatusKey, log,
   });
   const pages = new Set();          // open SSE responses
   let snapshot = { status: { elasticsearch: 'starting', redis: 'starting' } };
@@ -56,10 +58,12 @@ function createDashboard(config = readConfig(), log = console) {
       lastEsError = err.name;
     }
     let smsSent = null;
+    let model = null;
     try {
-      smsSent = await relay.smsSent();
-    } catch { /* Redis went away between the check and the command */ }
-    next.status.redis = relay.up && smsSent !== null ? 'up' : 'down';
+      [smsSent, model] = await Promise.all([relay.smsSent(), relay.modelStatus()]);
+    } catch { /* Redis went away between the check and the commands */ }
+    next.status.redis = relay.up && smsSent !== null && model !== null ? 'up' : 'down';
+    next.model = model;              // stage 3's model status hash ({} before any round), null while Redis is down
     next.totals = {
       events: next.events ?? null,
       listeners: next.listeners ?? null,

@@ -32,6 +32,7 @@ function readConfig(env = process.env) {
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379/0',
     offersChannel: env.REDIS_OFFERS_CHANNEL || 'offers',
     smsSentKey: env.REDIS_SMS_SENT_COUNTER || 'sms:sent_total',   // the SMS sender's delivery counter
+    modelStatusKey: env.REDIS_MODEL_STATUS || 'model:status',     // stage 3's hash: promoted model, last round
     port: Number(env.DASHBOARD_PORT || 3000),
     host: env.BIND_HOST || '127.0.0.1',
     refreshMs: Number(env.DASHBOARD_REFRESH_MS || 2000),

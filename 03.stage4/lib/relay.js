@@ -1,9 +1,11 @@
 /**
  * Redis side of the dashboard: relays the stage-3 pub/sub channel (JSON
  * notices: {"type": "sms_offer" | "sms_sent", customer_id, name, level,
- * track_id, title, offer, at}) and reads the SMS counter.
+ * track_id, title, offer, at}, and {"type": "model_round", version, error,
+ * verdict, reason, current, at} after each retraining round), reads the SMS
+ * counter and the model status hash (02.stage3/train.py publish_status).
  *
- *   const relay = new RedisRelay({ url, channel, smsSentKey });
+ *   const relay = new RedisRelay({ url, channel, smsSentKey, modelStatusKey });
  *   relay.on('notice', (notice) => ...);
  *   relay.start();
  *
@@ -17,10 +19,11 @@ const { EventEmitter } = require('node:events');
 const { createClient } = require('redis');
 
 class RedisRelay extends EventEmitter {
-  constructor({ url, channel, smsSentKey, keep = 20, log = console }) {
+  constructor({ url, channel, smsSentKey, modelStatusKey = 'model:status', keep = 20, log = console }) {
     super();
     this.channel = channel;
     this.smsSentKey = smsSentKey;
+    this.modelStatusKey = modelStatusKey;
     this.keep = keep;
     this.recent = [];     // the last `keep` notices, newest first, for pages that open later
     this.log = log;
@@ -75,6 +78,17 @@ class RedisRelay extends EventEmitter {
   async smsSent() {
     if (!this.client.isReady) return null;
     return Number(await this.client.get(this.smsSentKey)) || 0;
+  }
+
+  /**
+   * Stage 3's model status hash, all values strings (current_version, current_error,
+   * current_trained_at, current_error_now, last_version, last_error, last_verdict,
+   * last_reason, last_at, labels, labels_from_outcomes): {} before the first
+   * training round, null while Redis is down.
+   */
+  async modelStatus() {
+    if (!this.client.isReady) return null;
+    return { ...(await this.client.hGetAll(this.modelStatusKey)) };   // a plain object for JSON
   }
 
   async stop() {

@@ -3,9 +3,11 @@
  *
  * server.js sends two kinds of Server-Sent Events on /events:
  *   "snapshot"  every refresh: totals, engine status and one array per chart
- *   "notice"    each message from the Redis channel `offers` (SMS offers queued / sent)
+ *   "notice"    each message from the Redis channel `offers` (SMS offers queued / sent,
+ *               model rounds)
  * Charts are c3.js (on d3 v5); the map is d3-geo with the us-atlas states file.
- * The text of a feed line comes from feed.js (describeNotice), loaded before this file.
+ * The text of a feed line comes from feed.js (describeNotice), the Model card's from
+ * model.js (describeModel), both loaded before this file.
  * Each chart is created on the first data and then updated with chart.load(),
  * which animates the change instead of redrawing.
  */
@@ -169,17 +171,43 @@ function addNotice(n) {
   const kind = document.createElement('span');
   kind.className = `kind ${d.kind}`;
   kind.textContent = d.label;
-  const who = document.createElement('b');
-  who.textContent = d.who;
   const when = document.createElement('time');
   when.textContent = d.at ? d.at.toLocaleTimeString('en-GB') : '';
-  li.append(kind, who, ` (${d.level}) after “${d.track}”`, when);
+  if (n.type === 'model_round') {       // a retraining round: its verdict, error and reason
+    li.className = d.kind;
+    li.append(kind, d.text, when);
+  } else {
+    const who = document.createElement('b');
+    who.textContent = d.who;
+    li.append(kind, who, ` (${d.level}) after “${d.track}”`, when);
+  }
   feed.prepend(li);
   while (feed.children.length > 30) feed.lastChild.remove();
 }
 
+/** The Model card from stage 3's status hash; null (Redis down) keeps what it shows. */
+function renderModel(status) {
+  if (!status) return;
+  const m = describeModel(status);      // model.js
+  const card = document.getElementById('model');
+  card.classList.toggle('empty', !status.current_version);
+  setText('model-version', m.version);
+  setText('model-error', m.error);
+  setText('model-detail', m.detail);
+  document.getElementById('model-round').hidden = !m.round;
+  if (m.round) {
+    const verdict = document.getElementById('model-verdict');
+    verdict.className = `verdict ${m.round.verdict}`;
+    verdict.textContent = m.round.verdict;
+    setText('model-round-text', m.round.text);
+  }
+  setText('model-reason', m.round ? m.round.reason : '');
+  setText('model-labels', m.labels);
+}
+
 function render(s) {
   const { status = {}, totals = {} } = s;
+  renderModel(s.model);                 // from Redis: shown even while Elasticsearch is down
   setPill('status-es', status.elasticsearch, 'Elasticsearch');
   setPill('status-redis', status.redis, 'Redis');
   setText('total-events', fmt(totals.events));
@@ -196,7 +224,7 @@ function render(s) {
     showNotice('Elasticsearch is up but no event index exists yet: run make stage1 (or stage2, stage3).');
     return;
   }
-  showNotice(status.redis === 'up' ? '' : 'Waiting for Redis… the offers feed and SMS count resume when it is back.');
+  showNotice(status.redis === 'up' ? '' : 'Waiting for Redis… the offers feed, SMS count and model status resume when it is back.');
   updateTimeline(s.timeline);
   updateDonut('device', s.device);
   updateDonut('gender', Object.fromEntries(s.gender.map((g) => [g.key, g.count])));

@@ -1,12 +1,13 @@
 // The live offers feed: ids are non-negative integers, and 0 is an id like any
-// other (customer 0, track 0), never "missing". No engines needed.
+// other (customer 0, track 0), never "missing"; model rounds get their own line.
+// No engines needed.
 'use strict';
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { describeNotice, isGiven } = require('../public/feed');
+const { describeNotice, isGiven, percent } = require('../public/feed');
 
 const at = '2026-09-01T12:34:56Z';
 
@@ -36,8 +37,30 @@ test('names and titles win over ids; missing ids are said to be unknown, not "un
   assert.deepEqual([bare.who, bare.track, bare.at], ['unknown customer', 'unknown track', null]);
 });
 
-test('the page loads feed.js before app.js', () => {
+test('the page loads feed.js, then model.js (which uses it), before app.js', () => {
   const html = fs.readFileSync(path.join(__dirname, '..', 'public', 'index.html'), 'utf8');
   const feed = html.indexOf('src="/feed.js"');
-  assert.ok(feed > 0 && feed < html.indexOf('src="/app.js"'), 'feed.js must come before app.js');
+  const model = html.indexOf('src="/model.js"');
+  assert.ok(feed > 0 && feed < model && model < html.indexOf('src="/app.js"'), 'feed.js, model.js, app.js in this order');
+});
+
+test('a model round reads "round v0005 refused: test error 31.0%", with its reason and the current model', () => {
+  const reason = 'test error 0.310 is above the threshold 0.250';
+  const refused = describeNotice({ type: 'model_round', version: 'v0005', error: 0.31, verdict: 'refused', reason, current: 'v0003', at });
+  assert.deepEqual([refused.kind, refused.label], ['model_round refused', 'model round']);
+  assert.equal(refused.text, `round v0005 refused: test error 31.0% · ${reason} · current model v0003`);
+  assert.equal(refused.at.toISOString(), '2026-09-01T12:34:56.000Z');
+  // the first round, refused: no model at all; an unexpected verdict is not dressed as passed
+  const first = describeNotice({ type: 'model_round', version: 'v0001', error: 0.5, verdict: 'refused', reason, current: null, at });
+  assert.match(first.text, /· no current model$/);
+  const odd = describeNotice({ type: 'model_round', version: 'v0002', error: 0.05, verdict: 'maybe', current: 'v0002' });
+  assert.deepEqual([odd.kind, odd.text], ['model_round unknown', 'round v0002 unknown: test error 5.0% · current model v0002']);
+  const passed = describeNotice({ type: 'model_round', version: 'v0006', error: '0.0612', verdict: 'passed', reason, current: 'v0006', at });
+  assert.equal(passed.kind, 'model_round passed');
+  assert.ok(passed.text.startsWith('round v0006 passed: test error 6.1% · '), passed.text);
+});
+
+test('percent: a fraction as a percentage with one decimal, blank when missing', () => {
+  assert.deepEqual([percent(0.0612), percent('0.3100'), percent(0), percent(1)], ['6.1%', '31.0%', '0.0%', '100.0%']);
+  for (const v of [null, undefined, '', 'n/a']) assert.equal(percent(v), '', String(v));
 });

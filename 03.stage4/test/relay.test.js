@@ -1,5 +1,5 @@
 // The Redis relay against the real Redis: a published notice is forwarded,
-// a non-JSON message is dropped, the SMS counter is read.
+// a non-JSON message is dropped, the SMS counter and the model status hash are read.
 'use strict';
 
 const test = require('node:test');
@@ -47,6 +47,43 @@ test('reads the SMS counter', async () => {
     assert.equal(await relay.smsSent(), 0);      // counter not created yet
     await redis.incrBy(key, 3);
     assert.equal(await relay.smsSent(), 3);
+  } finally {
+    await redis.del(key);
+    await redis.close();
+    await relay.stop();
+  }
+});
+
+test('reads the model status hash, {} before the first round, null while Redis is down', async () => {
+  const key = `t_${unique()}:model_status`;         // the Python setting redis_model_status
+  const channel = `t_${unique()}:offers`;
+  const relay = new RedisRelay({ url: redisUrl, channel, smsSentKey: `t_${unique()}:sms`, modelStatusKey: key, log: quiet });
+  const redis = createClient({ url: redisUrl });
+  await redis.connect();
+  // what 02.stage3/train.py publish_status writes: every value a string
+  const status = {
+    current_version: 'v0003', current_error: '0.0612', current_trained_at: '2026-09-01T12:00:00+00:00',
+    current_error_now: '0.0731', last_version: 'v0005', last_error: '0.3100', last_verdict: 'refused',
+    last_reason: 'test error 0.310 is above the threshold 0.250', last_at: '2026-09-01T12:20:00+00:00',
+    labels: '1234', labels_from_outcomes: '56',
+  };
+  try {
+    assert.equal(await relay.modelStatus(), null);          // not connected yet
+    await relay.start();
+    assert.deepEqual(await relay.modelStatus(), {});        // no round yet
+    await redis.hSet(key, status);
+    const got = await relay.modelStatus();
+    assert.deepEqual(got, status);
+    assert.equal(Object.getPrototypeOf(got), Object.prototype);   // a plain object, as JSON sends it
+    // the round's notice goes through the same path as the SMS notices
+    const notice = {
+      type: 'model_round', version: 'v0005', error: 0.31, verdict: 'refused',
+      reason: status.last_reason, current: 'v0003', at: status.last_at,
+    };
+    const received = once(relay, 'notice');
+    await redis.publish(channel, JSON.stringify(notice));
+    assert.deepEqual((await received)[0], notice);
+    assert.deepEqual(relay.recent, [notice]);
   } finally {
     await redis.del(key);
     await redis.close();

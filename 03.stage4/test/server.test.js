@@ -1,6 +1,7 @@
 // The whole server: page and libraries served locally, engines that are down
-// reported (not crashing), recovery when Redis or Elasticsearch comes back, and notices and
-// snapshots pushed to the page over Server-Sent Events.
+// reported (not crashing), recovery when Redis or Elasticsearch comes back, and notices
+// (SMS offers, model rounds) and snapshots (with the model status) pushed to the page over
+// Server-Sent Events.
 'use strict';
 
 const test = require('node:test');
@@ -61,6 +62,7 @@ test('serves the page and every library locally while both engines are down', as
     }, 'a snapshot');
     assert.equal(s.status.redis, 'down');
     assert.equal(s.totals.events, null);
+    assert.equal(s.model, null);                 // Redis down: no model status (the page keeps what it shows)
 
     const page = await (await fetch(base)).text();
     const assets = [...page.matchAll(/(?:src|href)="(\/[^"]+)"/g)].map((m) => m[1]);
@@ -171,18 +173,27 @@ test('pushes snapshots and relayed notices to the page (real Elasticsearch and R
   const name = `t_${unique()}`;
   const channel = `${name}:offers`;
   const smsSentCounter = `${name}:sms_sent_total`;      // the Python setting redis_sms_sent_counter
+  const modelStatus = `${name}:model_status`;            // the Python setting redis_model_status
   const { dashboard, base } = await startDashboard({
     INDEX_STAGE1: `${name}_1`, INDEX_STAGE2: `${name}_2`, INDEX_STAGE3: `${name}_3`,
     INDEX_INTEREST: `${name}_interest`, REDIS_OFFERS_CHANNEL: channel, REDIS_SMS_SENT_COUNTER: smsSentCounter,
+    REDIS_MODEL_STATUS: modelStatus,
   });
   const publisher = createClient({ url: dashboard.config.redisUrl });
   await publisher.connect();
   await publisher.set(smsSentCounter, 11);
+  await publisher.hSet(modelStatus, { current_version: 'v0002', current_error: '0.0800', last_verdict: 'passed' });
+  const round = {
+    type: 'model_round', version: 'v0003', error: 0.41, verdict: 'refused',
+    reason: 'test error 0.410 is above the threshold 0.250', current: 'v0002', at: new Date().toISOString(),
+  };
   // customer 0 and track 0, as strings like stage 3 sends them: ids like any other
   const notice = {
     type: 'sms_sent', customer_id: '0', name: 'Grace Hopper', level: 'Silver', track_id: '0', title: 'Hey Ya!',
   };
   const seen = [];
+  const notices = [];
+  let published = false;
   try {
     await readEvents(`${base}/events`, async (event, data) => {
       seen.push(`${event}(es ${data.status ? data.status.elasticsearch : '-'})`);
@@ -190,20 +201,27 @@ test('pushes snapshots and relayed notices to the page (real Elasticsearch and R
         assert.equal(data.index, null);            // none of the unique indices exists
         assert.equal(data.totals.interestLists, 0);
         assert.equal(data.totals.smsSent, 11);     // read from REDIS_SMS_SENT_COUNTER, not the default key
-        await publisher.publish(channel, JSON.stringify(notice));
+        // read from REDIS_MODEL_STATUS, not the default key
+        assert.deepEqual(data.model, { current_version: 'v0002', current_error: '0.0800', last_verdict: 'passed' });
+        if (!published) {
+          published = true;
+          await publisher.publish(channel, JSON.stringify(notice));
+          await publisher.publish(channel, JSON.stringify(round));
+        }
       }
       if (event === 'notice') {
-        assert.deepEqual(data, notice);
-        return true;
+        notices.push(data);
+        return notices.length === 2;
       }
       return false;
     });
     assert.ok(seen.filter((e) => e.startsWith('snapshot')).length >= 2, seen.join(','));
+    assert.deepEqual(notices, [notice, round]);      // an SMS notice and a model round, in order
   } catch (err) {
     err.message += ` (events seen: ${seen.slice(-5).join(', ')})`;
     throw err;
   } finally {
-    await publisher.del(smsSentCounter);
+    await publisher.del([smsSentCounter, modelStatus]);
     await publisher.close();
     await dashboard.stop();
   }

@@ -12,8 +12,11 @@ per gender, totals grow without a reload, the SMS count is the
 configured counter's, an SMS offer published on Redis appears in the feed (and
 one for customer 0 after track 0 names them), no console errors, no request
 leaves the dashboard (no CDN), no horizontal scrolling at 1280 px or 390 px.
-Screenshots land in .runtime/screenshots/. Prints the update latency: document
-indexed -> its count visible in the page.
+Then the "Model" card (MODEL_PROBE below, also headless Chromium): the promoted
+version, its test error and the last round's verdict and reason from a status hash
+under a unique name (the setting REDIS_MODEL_STATUS), and a model_round notice in
+the feed. Screenshots land in .runtime/screenshots/. Prints the update latency:
+document indexed -> its count visible in the page.
 
     .venv/bin/python -m pytest -s tests/e2e/test_dashboard_browser.py
 """
@@ -51,6 +54,55 @@ TRACKS = [(10, "Blue Monday", "New Order"), (11, "Hey Ya!", "OutKast"), (12, "Ce
           (13, "Paper Planes", "M.I.A."), (14, "Hounds of Love", "Kate Bush"), (15, "Teardrop", "Massive Attack")]
 AGE_BANDS = ["18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
 SPARK_PLAYS = {"Free": 120, "Silver": 45, "Gold": 7}      # Spark's counts, made up: the page must show these
+
+# Reads the "Model" card and the feed's model-round lines in headless Chromium (playwright-core, as
+# testkit/browser_probe.js drives it) once the card shows MODEL_VERSION, and saves screenshots:
+# the card alone and the whole page at 1280 px. Prints one JSON object.
+MODEL_PROBE = r"""
+const fs = require('node:fs'), os = require('node:os'), path = require('node:path');
+const { chromium } = require('playwright-core');
+const env = process.env;
+(async () => {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'dashboard-model-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: env.CHROMIUM, headless: true, viewport: { width: 1280, height: 800 },
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+           '--disable-component-update', '--disable-sync'],
+  });
+  const result = { consoleErrors: [] };
+  try {
+    const page = context.pages()[0] || await context.newPage();
+    page.on('console', (m) => { if (m.type() === 'error') result.consoleErrors.push(m.text()); });
+    page.on('pageerror', (e) => result.consoleErrors.push(`pageerror: ${e.message}`));
+    await page.goto(env.DASHBOARD_URL, { waitUntil: 'load' });
+    await page.waitForFunction((v) => document.getElementById('model-version').textContent === v,
+      env.MODEL_VERSION, { timeout: 15000 }).catch(() => {});
+    await page.waitForSelector('#chart-tracks .c3-bar', { timeout: 15000 }).catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 1500));        // c3's transitions
+    result.card = await page.evaluate(() => Object.fromEntries(
+      ['version', 'error', 'detail', 'verdict', 'round-text', 'reason', 'labels']
+        .map((k) => [k, document.getElementById(`model-${k}`).textContent])));
+    result.verdictClass = await page.evaluate(() => document.getElementById('model-verdict').className);
+    result.cardBox = await page.evaluate(() => {
+      const b = document.getElementById('model').getBoundingClientRect();
+      return { width: b.width, height: b.height, scrollWidth: document.getElementById('model').scrollWidth };
+    });
+    result.roundLines = await page.evaluate(() => [...document.querySelectorAll('#feed li.model_round')]
+      .map((li) => ({ className: li.className, text: li.textContent })));
+    result.overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    fs.mkdirSync(env.SCREENSHOT_DIR, { recursive: true });
+    result.screenshots = [path.join(env.SCREENSHOT_DIR, 'dashboard-model-card.png'),
+                          path.join(env.SCREENSHOT_DIR, 'dashboard-model-1280-full.png')];
+    await page.locator('#model').screenshot({ path: result.screenshots[0] });
+    await page.screenshot({ path: result.screenshots[1], fullPage: true });
+  } finally {
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+    process.stdout.write(`${JSON.stringify(result)}
+`);
+  }
+})().catch((err) => { console.error(err); process.exit(1); });
+"""
 
 
 def stats_window_start(t: datetime) -> datetime:
@@ -154,6 +206,24 @@ def run_probe(env: dict, port: int, **extra: str) -> dict:
     return json.loads(probe.stdout.strip().splitlines()[-1])
 
 
+def run_model_probe(port: int, version: str) -> dict:
+    """MODEL_PROBE against the dashboard on `port`: what the Model card and the feed's round lines say."""
+    probe = subprocess.run(
+        ["node", "-e", MODEL_PROBE], cwd=STAGE4, timeout=120, capture_output=True, text=True,   # playwright-core from 03.stage4
+        env={**os.environ, "DASHBOARD_URL": f"http://127.0.0.1:{port}", "CHROMIUM": CHROMIUM,
+             "SCREENSHOT_DIR": str(SCREENSHOTS), "MODEL_VERSION": version})
+    assert probe.returncode == 0, probe.stderr[-3000:]
+    return json.loads(probe.stdout.strip().splitlines()[-1])
+
+
+def publish_until_relayed(r: redis.Redis, channel: str, notice: dict, timeout: float = 15) -> None:
+    """PUBLISH returns the number of subscribers: retries until the dashboard's relay is one."""
+    deadline = time.monotonic() + timeout
+    while r.publish(channel, json.dumps(notice)) < 1:
+        assert time.monotonic() < deadline, "the dashboard never subscribed to the offers channel"
+        time.sleep(0.2)
+
+
 def update_latencies(indexed: list[tuple[float, int]], seen: list[list[float]], since_ms: float) -> list[float]:
     """For each batch indexed while the page was watched: ms until the page showed a total that includes it."""
     out = []
@@ -193,6 +263,7 @@ def test_dashboard_in_headless_chromium(engines, unique):
              "INDEX_STATS": f"t_{unique}_stats",
              "REDIS_OFFERS_CHANNEL": f"t_{unique}:offers"}
     sms_counter = f"t_{unique}:sms_sent_total"
+    model_status = f"t_{unique}:model_status"
     s = Settings()
     es = Elasticsearch(**s.es_client_kwargs())
     r = redis.Redis.from_url(s.redis_url)
@@ -220,22 +291,38 @@ def test_dashboard_in_headless_chromium(engines, unique):
         # by reading the configured counter.
         sms_sent = int(r.get(Settings.model_fields["redis_sms_sent_counter"].default) or 0) + 4321
         r.set(sms_counter, sms_sent)
+        # The model status as 02.stage3/train.py publish_status writes it (strings), with a label
+        # count the default hash does not hold: a round v0705 refused, v0703 still promoted.
+        labels = int(r.hget(Settings.model_fields["redis_model_status"].default, "labels") or 0) + 1234
+        reason = "test error 0.310 is above the threshold 0.250"
+        r.hset(model_status, mapping={
+            "current_version": "v0703", "current_error": "0.0612", "current_error_now": "0.0731",
+            "current_trained_at": (now - timedelta(minutes=20)).isoformat(timespec="seconds"),
+            "last_version": "v0705", "last_error": "0.3100", "last_verdict": "refused", "last_reason": reason,
+            "last_at": now.isoformat(timespec="seconds"), "labels": str(labels), "labels_from_outcomes": "56"})
 
         # the probe publishes the SMS notice itself: it must use the same engines.
-        # The counter's name is given in lower case, which the Python settings accept
-        # (case-insensitive) and node's environment does not: the page reads it only
-        # if run_stage4.py passes the setting under its upper-case name.
+        # The counter's and the status hash's names are given in lower case, which the Python
+        # settings accept (case-insensitive) and node's environment does not: the page reads
+        # them only if run_stage4.py passes the settings under their upper-case names.
         env = {**os.environ, **names, "ES_URL": s.es_url, "REDIS_URL": s.redis_url,
-               "redis_sms_sent_counter": sms_counter}
+               "redis_sms_sent_counter": sms_counter, "redis_model_status": model_status}
         env.pop("REDIS_SMS_SENT_COUNTER", None)
+        env.pop("REDIS_MODEL_STATUS", None)
         server = start_dashboard(env, port)
         snapshot_totals = wait_for_snapshot_totals(port)
         assert snapshot_totals["smsSent"] == sms_sent, snapshot_totals
+        # the round's notice, before any page opens: the server replays its recent notices to new pages
+        publish_until_relayed(r, names["REDIS_OFFERS_CHANNEL"], {
+            "type": "model_round", "version": "v0705", "error": 0.31, "verdict": "refused", "reason": reason,
+            "current": "v0703", "at": now.isoformat(timespec="seconds")})
         feeder = Feeder(es, index, len(history), rng)
         feeder.start()
         seen = run_probe(env, port, NOTICE_NAME=f"Probe {unique}")
         feeder.stop_event.set()
         feeder.join()
+        model = run_model_probe(port, "v0703")
+        print(json.dumps(model, indent=1))
         print(json.dumps({k: seen[k] for k in ("charts", "chartsPhone", "windowChart", "totalsFirst", "totalsSecond",
                                                 "noticeLatencyMs", "statusText", "overflow")}, indent=1))
 
@@ -263,6 +350,21 @@ def test_dashboard_in_headless_chromium(engines, unique):
         for shot in seen["screenshots"]:
             assert os.path.getsize(shot) > 10_000, shot
 
+        # the Model card: the promoted version, its test error, the last round's verdict and reason
+        card = model["card"]
+        assert (card["version"], card["error"]) == ("v0703", "test error 6.1%"), card
+        assert "now 7.3% on the latest history" in card["detail"], card
+        assert card["verdict"] == "refused" and model["verdictClass"] == "verdict refused", model
+        assert card["round-text"].startswith("last round v0705 · test error 31.0%"), card
+        assert card["reason"] == reason, card
+        assert card["labels"] == f"labels: {labels:,} (56 from SMS outcomes)", card
+        assert model["cardBox"]["scrollWidth"] <= model["cardBox"]["width"] + 1, model["cardBox"]   # nothing sticks out
+        assert [line["className"] for line in model["roundLines"]] == ["model_round refused"], model["roundLines"]
+        assert "round v0705 refused: test error 31.0%" in model["roundLines"][0]["text"], model["roundLines"]
+        assert model["consoleErrors"] == [] and model["overflow"] == 0, model
+        for shot in model["screenshots"]:
+            assert os.path.getsize(shot) > 5_000, shot
+
         latencies = update_latencies(feeder.indexed, seen["totalsSeen"], seen["observingSince"])
         assert len(latencies) >= 5, (feeder.indexed, seen["totalsSeen"])
         print(f"\nupdate latency, document indexed -> visible in the page: median "
@@ -277,7 +379,7 @@ def test_dashboard_in_headless_chromium(engines, unique):
         es.indices.delete(index=f"t_{unique}_*", ignore_unavailable=True)
         for name in (index, interest, stats):
             es.options(ignore_status=404).indices.delete_index_template(name=name)
-        r.delete(sms_counter)
+        r.delete(sms_counter, model_status)
 
 
 @pytest.mark.e2e
