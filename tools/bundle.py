@@ -290,7 +290,7 @@ def setup(bundle: Path, venv: Path) -> None:
     # the rest needs the project's settings (DOWNLOADS_DIR ...): run it with the venv's Python
     subprocess.run([str(py), "-m", "tools.bundle", "place"], check=True, cwd=REPO_ROOT)
     say(f"==> set up from the bundle in {time.monotonic() - t0:.0f}s; next: make stage1 "
-        "(make doctor warns that the registries and Maven are out of reach: not needed now)")
+        "(make doctor's lines on the registries and Maven do not matter now: nothing is downloaded)")
 
 
 def place() -> None:
