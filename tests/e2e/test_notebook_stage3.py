@@ -22,6 +22,9 @@ def test_notebook_runs_and_agrees_with_the_training(engines, unique, tmp_path, m
 
     env = {"RUNTIME_DIR": str(tmp_path / "runtime"), "DATA_DIR": str(REPO_ROOT / "data" / "sample"),
            "REDIS_TARGETS_SET": f"t_{unique}:targets", "REDIS_TARGET_PREFIX": f"t_{unique}:target:",
+           # SMS outcomes left by an earlier run (make demo) would add labels: train on the data only
+           "REDIS_OUTCOMES_HASH": f"t_{unique}:outcomes", "REDIS_MODEL_STATUS": f"t_{unique}:model",
+           "REDIS_OFFERS_CHANNEL": f"t_{unique}:channel",
            "STAGE3_NOTEBOOK_RESULTS": str(tmp_path / "answers.json")}
     s = Settings(redis_targets_set=env["REDIS_TARGETS_SET"], redis_target_prefix=env["REDIS_TARGET_PREFIX"])
     r = redis_client(s)

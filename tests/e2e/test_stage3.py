@@ -62,6 +62,7 @@ def stage3(engines, unique, tmp_path):
              "redis_target_prefix": f"{p}:target:", "redis_offered_prefix": f"{p}:offered:",
              "redis_offers_stream": f"{p}:offers", "redis_offers_dead_stream": f"{p}:offers:dead",
              "redis_offers_channel": f"{p}:channel", "redis_sms_sent_counter": f"{p}:sent",
+             "redis_outcomes_hash": f"{p}:outcomes", "redis_model_status": f"{p}:model",
              "data_dir": str(tmp_path), "trigger_interval": "1 second"}
     s = Settings(**names)
     env = {**os.environ, **{k.upper(): str(v) for k, v in names.items()}, "PYTHONUNBUFFERED": "1"}
