@@ -89,6 +89,22 @@ test: setup data ## Start the engines, run every test (unit, integration, notebo
 test-unit: $(PY) ## Only the fast unit tests (no engines)
 	@$(PY) -m pytest -q tests/unit
 
+# Exercises (exercises/README.md): your answers in exercises/stageN/, checked against the real engines.
+# ANSWERS=exercises/solutions checks the worked solutions; EX=2.3 checks one exercise.
+ANSWERS ?= exercises
+CHECK = $(PY) -m exercises.check $(subst check-,,$@) --answers $(ANSWERS) $(if $(EX),--only $(EX))
+
+check-stage1: setup data services-up ## Check your stage-1 exercise answers (exercises/stage1/)
+	@$(CHECK)
+check-stage2: setup data services-up ## Check your stage-2 exercise answers (exercises/stage2/)
+	@$(CHECK)
+check-stage3: setup data services-up ## Check your stage-3 exercise answers (exercises/stage3/)
+	@$(CHECK)
+check-stage4: setup data services-up ## Check your stage-4 exercise answers (exercises/stage4/)
+	@$(CHECK)
+
+.PHONY: check-stage1 check-stage2 check-stage3 check-stage4
+
 # Offline bundle (tools/bundle.py, docs/instructor.md): BUNDLE names the archive for both targets
 BUNDLE ?= dist/workshop-bundle.tar.gz
 
