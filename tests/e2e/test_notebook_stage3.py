@@ -44,6 +44,10 @@ def test_notebook_runs_and_agrees_with_the_training(engines, unique, tmp_path, m
     info = json.loads((models / "v0001" / "metrics.json").read_text())
     assert answers["version"] == "v0001" == (models / "CURRENT").read_text().strip()
     assert answers["passed"] is info["gate"]["passed"] is True
+    # every figure the notebook states for the sample data (notebooks/expected.py) is the one shown
+    assert answers["data_set"] == "sample"
+    assert answers["checks"] == {name: True for name in (
+        "customers", "labelled", "click_rate", "ceiling", "error", "targets")}, answers["checks"]
     c = info["metrics"]["confusion"]
     assert answers["confusion"] == {"00": c["tn"], "01": c["fp"], "10": c["fn"], "11": c["tp"]}
     assert answers["error"] == pytest.approx(info["metrics"]["error"], abs=1e-12)
