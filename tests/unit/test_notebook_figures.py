@@ -4,7 +4,6 @@ data sets. The notebook tests then check that the notebooks show them (tests/e2e
 from __future__ import annotations
 
 import json
-import sys
 
 import nbformat
 import pandas as pd
@@ -14,8 +13,7 @@ from common.config import REPO_ROOT
 from common.geo import lookup_zip
 from common.schema import EVENT_COLUMNS
 
-sys.path.insert(0, str(REPO_ROOT / "notebooks"))
-from expected import FIGURES, data_set_of, expect, matches  # noqa: E402
+from expected import FIGURES, data_set_of, expect, matches   # notebooks/ is on pytest's pythonpath
 
 FOLDERS = {"full": REPO_ROOT / "data", "sample": REPO_ROOT / "data" / "sample"}
 
