@@ -19,3 +19,16 @@ def run_notebook(name: str, env: dict[str, str], results: Path, monkeypatch, tim
     NotebookClient(nb, kernel_name="python3", timeout=timeout,
                    resources={"metadata": {"path": str(REPO_ROOT / "notebooks")}}).execute()
     return json.loads(results.read_text())
+
+
+def run_notebook_and_korean(name: str, env: dict[str, str], results: Path, monkeypatch,
+                            timeout: int = 180) -> dict:
+    """Run ``notebooks/<name>`` and then its Korean version ``<name>.ko.ipynb`` (same code
+    cells, translated text) on the same data; both must give the same answers. Returns them."""
+    answers = run_notebook(name, env, results, monkeypatch, timeout)
+    korean_results = results.with_name(results.stem + ".ko.json")
+    korean_env = {k: (str(korean_results) if v == str(results) else v) for k, v in env.items()}
+    assert korean_env != env, "the answers' path must be one of the environment variables"
+    korean = run_notebook(name.replace(".ipynb", ".ko.ipynb"), korean_env, korean_results, monkeypatch, timeout)
+    assert korean == answers, f"{name}: the Korean notebook gave other answers than the English one"
+    return answers

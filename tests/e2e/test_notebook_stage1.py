@@ -14,7 +14,7 @@ from common.clients import es_client
 from common.config import REPO_ROOT, Settings
 from common.geo import lookup_zip
 from common.schema import EVENT_COLUMNS
-from tests.notebooks import run_notebook
+from tests.notebooks import run_notebook_and_korean
 from tests.stage1_data import BAD_LINES, write_lines
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -38,7 +38,7 @@ def test_notebook_answers_match_the_oracle(engines, unique, tmp_path, monkeypatc
         index_settings = es.indices.get_settings(index=index)[index]["settings"]["index"]
         assert index_settings["refresh_interval"] == "1s"
 
-        answers = run_notebook("01_stage1.ipynb", {key: env[key] for key in (
+        answers = run_notebook_and_korean("01_stage1.ipynb", {key: env[key] for key in (
             "INDEX_STAGE1", "INDEX_DEADLETTER", "RUNTIME_DIR", "STAGE1_NOTEBOOK_RESULTS")},
             tmp_path / "answers.json", monkeypatch)
     finally:

@@ -24,7 +24,7 @@ from stage2.enrich import enrich_event
 from stage2.import_customers import customer_hash
 from stage2.interest import densest_window
 from tests.integration.test_window_stats import oracle as window_oracle
-from tests.notebooks import run_notebook
+from tests.notebooks import run_notebook_and_korean
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 SAMPLE = REPO_ROOT / "data" / "sample"
@@ -74,7 +74,7 @@ def test_notebook_answers_match_the_oracle(engines, unique, tmp_path, monkeypatc
     es = es_client(s)
     try:
         load_indices(s, lines)
-        answers = run_notebook("02_stage2.ipynb", env, tmp_path / "answers.json", monkeypatch)
+        answers = run_notebook_and_korean("02_stage2.ipynb", env, tmp_path / "answers.json", monkeypatch)
     finally:
         for name in (s.index_stage2, s.index_interest, s.index_stats):
             es.options(ignore_status=404).indices.delete(index=name)

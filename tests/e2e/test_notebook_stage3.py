@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from common.config import REPO_ROOT, Settings
-from tests.notebooks import run_notebook
+from tests.notebooks import run_notebook_and_korean
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -33,7 +33,7 @@ def test_notebook_runs_and_agrees_with_the_training(engines, unique, tmp_path, m
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "round 1 | v0001 |" in done.stdout
-        answers = run_notebook("03_stage3.ipynb", env, tmp_path / "answers.json", monkeypatch, timeout=240)
+        answers = run_notebook_and_korean("03_stage3.ipynb", env, tmp_path / "answers.json", monkeypatch, timeout=240)
         targets_in_redis = {int(c) for c in r.smembers(s.redis_targets_set)}
     finally:
         keys = list(r.scan_iter(f"t_{unique}:*"))
