@@ -93,6 +93,11 @@ def test_notebook_answers_match_the_oracle(engines, unique, tmp_path, monkeypatc
           .merge(music, left_on="track_id", right_on="TrackId", how="left"))
 
     assert answers["total"] == len(lines)
+    # the shares the notebook states (the full data's, within 3 points): the sample's plays come
+    # from the same generator, so they land within them too
+    assert answers["data_set"] == "full"
+    assert answers["checks"] == {name: True for name in (
+        "female_share", "free_share", "silver_share", "gold_share")}, answers["checks"]
     assert answers["known"] == {"known": int(df["CustID"].notna().sum()), "unknown": 1}
     assert answers["gender"] == df["gender"].value_counts().to_dict()
     assert answers["age_band"] == df["age_band"].value_counts().to_dict()

@@ -31,6 +31,16 @@ def test_stage1_figures_are_the_data(data_set):
     assert FIGURES["01_stage1"][data_set] == pytest.approx(oracle, abs=1e-9)
 
 
+def test_stage2_shares_are_the_full_datas_plays():
+    plays = pd.read_csv(FOLDERS["full"] / "tracks.csv", header=None, names=EVENT_COLUMNS, usecols=[1])
+    customers = pd.read_csv(FOLDERS["full"] / "cust.csv").set_index("CustID")
+    level = plays["customer_id"].map(customers["Level"]).value_counts(normalize=True)
+    female = (plays["customer_id"].map(customers["Gender"]) == 0).mean()
+    oracle = {"free_share": round(level[0], 3), "silver_share": round(level[1], 3),
+              "gold_share": round(level[2], 3), "female_share": round(female, 3)}
+    assert FIGURES["02_stage2"]["full"] == pytest.approx(oracle, abs=1e-9)
+
+
 @pytest.mark.parametrize("data_set", FOLDERS)
 def test_stage3_data_figures_are_the_ground_truth(data_set):
     truth = json.loads((FOLDERS[data_set] / "ground_truth.json").read_text())
@@ -45,6 +55,7 @@ def test_stage3_data_figures_are_the_ground_truth(data_set):
 @pytest.mark.parametrize("notebook, phrases", [
     ("01_stage1", ["**1,000,000 plays**", "6,000", "**59.7%**", "**20:00**", "60.0%", "**114,910**", "790",
                    "**52**", "**5,000**", "46 and 200"]),
+    ("02_stage2", ["**48.6%**", "**59.4%**", "**25.0%**", "**15.6%**", "3 points"]),
     ("03_stage3", ["**5,000 customers**", "**4,203 labelled**", "**36.6% clicked**", "200, 166 and 28.9%",
                    "**5.6%**", "**10%**", "3.8%", "**6.1%**", "**50 targets**"]),
 ])
@@ -55,7 +66,10 @@ def test_the_notebook_text_states_the_same_figures(notebook, phrases):
         assert phrase in text, phrase
     # and the phrases are these figures
     f = FIGURES[notebook]
-    if notebook == "01_stage1":
+    if notebook == "02_stage2":
+        assert [f"{f['full'][k]:.1%}" for k in ("female_share", "free_share", "silver_share", "gold_share")] == \
+            ["48.6%", "59.4%", "25.0%", "15.6%"]
+    elif notebook == "01_stage1":
         assert f"{f['full']['mobile_share']:.1%}" == "59.7%" and f"{f['sample']['mobile_share']:.1%}" == "60.0%"
         assert f"{f['full']['top_state_plays']:,}" == "114,910" and f["sample"]["top_state_plays"] == 790
     else:
