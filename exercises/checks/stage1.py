@@ -448,6 +448,11 @@ def check_who_when(module) -> None:
                             f"who_when()는 고객 {customer}의 {part} 재생이 {count}회라고 했지만 규칙 {hours}"
                             f"(UTC 시각)으로는 {true_count}회입니다. 그 시간대의 hour 필터를 확인하세요")
             tracks = per_track.get((part, customer))
+            if tracks is None:          # only when the answer names a customer with 0 plays there
+                raise Wrong(f"who_when() lists customer {customer} in the {part}, who has no play in it: "
+                            "take the customers from the part's own bucket",
+                            f"who_when()가 {part} 시간대에 재생이 없는 고객을 넣었습니다(customer_id {customer}). "
+                            "고객은 그 시간대 bucket 안에서 고르세요")
             best = int(tracks.max())
             if int(tracks.get(track, 0)) != best:
                 raise Wrong(f"who_when(): customer {customer}'s favourite track in the {part} was played {best} "
