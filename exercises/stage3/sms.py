@@ -1,0 +1,53 @@
+"""Exercise 3.5: an SMS provider with a length limit, and the delivery report (20 minutes).
+
+The SMS sender (stage3.sms_sender.SmsSender) reads the offers stream as the consumer
+group "sms-sender" and hands each offer to a sender: any object with send(offer)
+that raises on failure. A failed send is retried (SMS_MAX_ATTEMPTS times in all),
+then the offer goes to the dead-letter stream with the error's message, and is
+acknowledged. A delivered one is recorded in the set "<stream>:delivered".
+
+Real SMS providers limit a text's length (160 characters for one plain SMS).
+
+Your task:
+  1. ShortSmsSender(limit).send(offer): the text is render_sms(offer); a text of at
+     most `limit` characters is "sent" (append (offer_id, text) to self.sent); a
+     longer one raises an exception whose message says the text's length.
+  2. delivery_report(r, settings) -> {"queued": ..., "pending": ..., "delivered": ..., "dead": ...}:
+       queued     entries in the offers stream (settings.redis_offers_stream)
+       pending    read by the group but not acknowledged yet
+       delivered  offer ids in the delivered set (stage3.sms_sender.delivered_set(settings))
+       dead       entries in the dead-letter stream (settings.redis_offers_dead_stream)
+
+The checker picks a limit near the middle of its offers' lengths, queues them on a
+stream of its own, runs the stage's SmsSender with your sender, then lets a
+"crashed" consumer read three more offers without acknowledging them.
+
+Check:  make check-stage3 EX=3.5
+"""
+from __future__ import annotations
+
+from stage3.sms_sender import GROUP, delivered_set, render_sms   # noqa: F401  (you will use them)
+
+
+class ShortSmsSender:
+    """A provider that refuses any text longer than ``limit`` characters."""
+
+    def __init__(self, limit: int = 160):
+        self.limit = limit
+        self.sent: list[tuple[str, str]] = []      # (offer_id, text) of each SMS sent
+
+    def send(self, offer: dict) -> None:
+        raise NotImplementedError("send: render_sms(offer); too long -> raise, else append to self.sent")
+
+
+def delivery_report(r, settings) -> dict:
+    """What became of the offers: queued, pending, delivered, dead."""
+    raise NotImplementedError("delivery_report: XLEN, XPENDING, SCARD, XLEN")
+
+
+if __name__ == "__main__":
+    from common.clients import redis_client
+    from common.config import get_settings
+
+    s = get_settings()
+    print(delivery_report(redis_client(s), s))
