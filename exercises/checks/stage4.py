@@ -24,7 +24,6 @@ import subprocess
 import time
 from datetime import datetime, timezone
 from functools import lru_cache
-from itertools import islice
 from pathlib import Path
 from uuid import uuid4
 
