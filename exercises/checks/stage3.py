@@ -82,6 +82,11 @@ def metrics_oracle(tp: int, fp: int, fn: int, tn: int, majority: int) -> dict:
             "baseline_error": (positives if majority == 0 else total - positives) / total}
 
 
+def _ro(value: int) -> str:
+    """0 -> '0으로', 1 -> '1로' (the Korean particle follows how the digit is read)."""
+    return f"{value}으로" if value == 0 else f"{value}로"
+
+
 def _sample_labels() -> pd.Series:
     """customer_id -> 1.0 / 0.0: did the offered sample customer click ADV_REDUCED_1DAY."""
     from stage3.outcomes import past_clicks
@@ -121,11 +126,11 @@ def _compare_metrics(call: str, got: dict, tp, fp, fn, tn, majority) -> None:
         if abs(got["error"] - (tp + tn) / total) < 1e-9:
             raise Wrong(f"{call} gave error {got['error']:.4f}, which is the accuracy (the share right); "
                         f"the error is the share wrong, {want['error']:.4f}",
-                        f"{call}의 error {got['error']:.4f}는 정확도(맞힌 비율)입니다. error는 틀린 비율, "
-                        f"{want['error']:.4f}입니다")
+                        f"{call}의 error 값 {got['error']:.4f}은(는) 정확도(맞힌 비율)입니다. error는 틀린 비율이고, "
+                        f"기대값은 {want['error']:.4f}입니다")
         raise Wrong(f"{call} gave error {got['error']:.4f}, expected {want['error']:.4f}: the error is the share "
                     "of all test customers the model got wrong, false positives and false negatives alike",
-                    f"{call}의 error가 {got['error']:.4f}인데 {want['error']:.4f}여야 합니다. error는 전체 테스트 "
+                    f"{call}의 error 값이 {got['error']:.4f}입니다. 기대값은 {want['error']:.4f}입니다. error는 전체 테스트 "
                     "고객 중 모델이 틀린 비율입니다(false positive와 false negative 모두)")
     if off("precision") or off("recall"):
         if abs(got["precision"] - want["recall"]) < 1e-9 and abs(got["recall"] - want["precision"]) < 1e-9:
@@ -136,11 +141,11 @@ def _compare_metrics(call: str, got: dict, tp, fp, fn, tn, majority) -> None:
         if off("precision"):
             raise Wrong(f"{call} gave precision {got['precision']:.4f}, expected {want['precision']:.4f}: of the "
                         "customers the model picked (predicted 1), the share who clicked",
-                        f"{call}의 precision이 {got['precision']:.4f}인데 {want['precision']:.4f}여야 합니다. "
+                        f"{call}의 precision 값이 {got['precision']:.4f}입니다. 기대값은 {want['precision']:.4f}입니다. "
                         "모델이 고른(1로 예측한) 고객 중 실제로 클릭한 비율입니다")
         raise Wrong(f"{call} gave recall {got['recall']:.4f}, expected {want['recall']:.4f}: of the customers "
                     "who clicked, the share the model picked",
-                    f"{call}의 recall이 {got['recall']:.4f}인데 {want['recall']:.4f}여야 합니다. 실제로 클릭한 "
+                    f"{call}의 recall 값이 {got['recall']:.4f}입니다. 기대값은 {want['recall']:.4f}입니다. 실제로 클릭한 "
                     "고객 중 모델이 고른 비율입니다")
     if off("baseline_error"):
         other = metrics_oracle(tp, fp, fn, tn, 1 - majority)["baseline_error"]
@@ -148,13 +153,14 @@ def _compare_metrics(call: str, got: dict, tp, fp, fn, tn, majority) -> None:
             raise Wrong(f"{call} gave baseline_error {got['baseline_error']:.4f}, the error of always answering "
                         f"{1 - majority}; the baseline always answers the majority class, {majority}, and is wrong on "
                         f"every customer of the other class: {want['baseline_error']:.4f}",
-                        f"{call}의 baseline_error {got['baseline_error']:.4f}는 늘 {1 - majority}로 답할 때의 오류입니다. "
-                        f"baseline은 늘 다수 클래스 {majority}로 답하므로 다른 클래스의 고객을 모두 틀립니다: "
-                        f"{want['baseline_error']:.4f}")
+                        f"{call}의 baseline_error 값 {got['baseline_error']:.4f}은(는) 늘 {_ro(1 - majority)} 답할 때의 "
+                        f"오류입니다. baseline은 늘 다수 클래스 {_ro(majority)} 답하므로 다른 클래스의 고객을 모두 "
+                        f"틀립니다. 기대값은 {want['baseline_error']:.4f}입니다")
         raise Wrong(f"{call} gave baseline_error {got['baseline_error']:.4f}, expected {want['baseline_error']:.4f}: "
                     f"the baseline answers {majority} for every test customer, whatever the model predicted",
-                    f"{call}의 baseline_error가 {got['baseline_error']:.4f}인데 {want['baseline_error']:.4f}여야 "
-                    f"합니다. baseline은 모델의 예측과 상관없이 모든 테스트 고객에게 {majority}로 답합니다")
+                    f"{call}의 baseline_error 값이 {got['baseline_error']:.4f}입니다. 기대값은 "
+                    f"{want['baseline_error']:.4f}입니다. baseline은 모델의 예측과 상관없이 모든 테스트 고객에게 "
+                    f"{_ro(majority)} 답합니다")
 
 
 def check_metrics(module) -> None:
@@ -176,8 +182,8 @@ def check_metrics(module) -> None:
     if round(got["baseline_error"], 4) != truth:
         raise Wrong(f"{call} gave baseline_error {got['baseline_error']:.4f}, but data/sample/GROUND_TRUTH.md "
                     f"gives {truth:.4f} for the {offered} offered sample customers",
-                    f"{call}의 baseline_error가 {got['baseline_error']:.4f}인데 data/sample/GROUND_TRUTH.md에는 "
-                    f"제안을 받은 표본 고객 {offered}명에 대해 {truth:.4f}로 나와 있습니다")
+                    f"{call}의 baseline_error 값이 {got['baseline_error']:.4f}입니다. data/sample/GROUND_TRUTH.md에 "
+                    f"나온, 제안을 받은 표본 고객 {offered}명의 값은 {truth:.4f}입니다")
 
 
 # --- 3.2 one listening-profile feature in pandas ----------------------------------------------
@@ -243,7 +249,7 @@ def check_profile_feature(module) -> None:
         if abs(got[cid] - night) > 1e-9:
             raise Wrong(f"night_share(plays) gives {got[cid]:.2f} for customer {cid}, whose only play is at {at}: "
                         f"that hour is {time_of_day(int(at[:2]))} (night is [22, 5), it wraps round midnight)",
-                        f"night_share(plays)가 {at}에 한 번만 재생한 고객 {cid}에게 {got[cid]:.2f}를 줬습니다. 그 시각은 "
+                        f"night_share(plays)가 {at}에 한 번만 재생한 고객 {cid}에게 준 값은 {got[cid]:.2f}입니다. 그 시각은 "
                         f"{time_of_day(int(at[:2]))}입니다(night는 [22, 5)로, 자정을 넘어 이어집니다)")
     hours = plays["datetime"].str.slice(11, 13).astype(int)
     wrong = (got - want["night"]).abs() > 1e-9
@@ -253,8 +259,8 @@ def check_profile_feature(module) -> None:
         at_night = int(sum(time_of_day(h) == "night" for h in mine))
         raise Wrong(f"night_share(plays) gives {got[cid]:.4f} for customer {cid}, who has {len(mine)} plays, "
                     f"{at_night} of them at night: the share is {want['night'][cid]:.4f}",
-                    f"night_share(plays)가 고객 {cid}에게 {got[cid]:.4f}를 줬습니다. 이 고객은 {len(mine)}번 재생했고 "
-                    f"그중 {at_night}번이 night이므로 비율은 {want['night'][cid]:.4f}입니다")
+                    f"night_share(plays)가 고객 {cid}에게 준 값은 {got[cid]:.4f}입니다. 이 고객은 {len(mine)}번 "
+                    f"재생했고 그중 {at_night}번이 night이므로 비율은 {want['night'][cid]:.4f}입니다")
 
     got = _as_series(module.distinct_ratio(plays.copy()), "distinct_ratio(plays)", "distinct_ratio")
     _same_customers(got, want["distinct_ratio"], "distinct_ratio(plays)")
@@ -264,12 +270,12 @@ def check_profile_feature(module) -> None:
         cid = max(wrong[wrong].index, key=lambda c: (c >= 90006, -c))
         mine = plays[plays["customer_id"] == cid]
         n, d = len(mine), mine["track_id"].nunique()
-        raise Wrong(f"distinct_ratio(plays) gives {got[cid]:.4f} for customer {cid}, who played {d} different "
-                    f"tracks in {n} plays: expected {want['distinct_ratio'][cid]:.4f}, distinct tracks over plays, "
+        raise Wrong(f"distinct_ratio(plays) gives {got[cid]:.4f} for customer {cid}, whose {n} plays hold {d} "
+                    f"different track{'s' if d != 1 else ''}: expected {want['distinct_ratio'][cid]:.4f}, distinct tracks over plays, "
                     "per customer",
-                    f"distinct_ratio(plays)가 고객 {cid}에게 {got[cid]:.4f}를 줬습니다. 이 고객은 {n}번 재생에서 "
-                    f"서로 다른 트랙 {d}곡을 들었으므로 고객별 '서로 다른 트랙 수 / 재생 수'인 "
-                    f"{want['distinct_ratio'][cid]:.4f}여야 합니다")
+                    f"distinct_ratio(plays)가 고객 {cid}에게 준 값은 {got[cid]:.4f}입니다. 이 고객은 {n}번 재생에서 "
+                    f"서로 다른 트랙 {d}곡을 들었으므로, 고객별 '서로 다른 트랙 수 / 재생 수'로 구한 기대값은 "
+                    f"{want['distinct_ratio'][cid]:.4f}입니다")
 
 
 # --- 3.3 the gate refuses, the targets stay ------------------------------------------------------
@@ -315,25 +321,31 @@ def after_training(r, settings, version: str, metrics: dict, targets: dict, thre
     return passed, reason
 
 
-def _read_targets(module, r, s, when: str) -> dict:
+def _read_targets(module, r, s, when: tuple[str, str]) -> dict:
     call = "current_targets(r, settings)"
     got = module.current_targets(r, s)
     if not isinstance(got, dict):
-        raise Wrong(f"{call} {when} returned {type(got).__name__}; return a dict {{customer_id: model_version}}",
-                    f"{when} {call}가 {type(got).__name__}을(를) 돌려줬습니다. {{customer_id: model_version}} dict를 "
+        raise Wrong(f"{call} {when[0]} returned {type(got).__name__}; return a dict {{customer_id: model_version}}",
+                    f"{when[1]} {call}가 {type(got).__name__}을(를) 돌려줬습니다. {{customer_id: model_version}} dict를 "
                     "돌려주세요")
     if any(isinstance(k, str) for k in got):
-        raise Wrong(f"{call} {when} has text keys such as {next(k for k in got if isinstance(k, str))!r}; Redis "
+        raise Wrong(f"{call} {when[0]} has text keys such as {next(k for k in got if isinstance(k, str))!r}; Redis "
                     "gives text, convert the customer ids with int()",
-                    f"{when} {call}의 키가 {next(k for k in got if isinstance(k, str))!r} 같은 문자열입니다. Redis는 "
+                    f"{when[1]} {call}의 키가 {next(k for k in got if isinstance(k, str))!r} 같은 문자열입니다. Redis는 "
                     "문자열을 주므로 고객 id를 int()로 바꾸세요")
     return got
 
 
-def _compare_targets(got: dict, want: dict, s, when: tuple[str, str]) -> None:
+def _compare_targets(got: dict, want: dict, s, when: tuple[str, str], r) -> None:
     if got == want:
         return
     call = "current_targets(r, settings)"
+    stage_set = get_settings().redis_targets_set
+    if set(got) and set(got) == {int(c) for c in r.smembers(stage_set)}:
+        raise Wrong(f"{call} {when[0]} read the stage's own set {stage_set!r} ({len(got)} targets), not "
+                    f"{s.redis_targets_set!r}: take the names from settings (redis_targets_set, redis_target_prefix)",
+                    f"{when[1]} {call}가 {s.redis_targets_set!r}가 아니라 스테이지의 집합 {stage_set!r}(대상 "
+                    f"{len(got)}명)를 읽었습니다. 이름은 settings에서 가져오세요(redis_targets_set, redis_target_prefix)")
     if not got:
         raise Wrong(f"{call} {when[0]} found no targets, but {len(want)} are in the set {s.redis_targets_set}: "
                     "read the set settings.redis_targets_set names (not 'ad_targets': the checker uses keys of its own)",
@@ -350,7 +362,7 @@ def _compare_targets(got: dict, want: dict, s, when: tuple[str, str]) -> None:
     cid = next(c for c in sorted(want) if got[c] != want[c])
     raise Wrong(f"{call} {when[0]} gives customer {cid} the value {got[cid]!r}, but the hash "
                 f"{s.redis_target_prefix}{cid} says model_version {want[cid]!r}: read that field of each target's hash",
-                f"{when[1]} {call}가 고객 {cid}에게 {got[cid]!r}를 줬지만 {s.redis_target_prefix}{cid} 해시의 "
+                f"{when[1]} {call}가 고객 {cid}에게 {got[cid]!r} 값을 줬지만 {s.redis_target_prefix}{cid} 해시의 "
                 f"model_version은 {want[cid]!r}입니다. 대상마다 해시의 그 필드를 읽으세요")
 
 
@@ -365,18 +377,18 @@ def check_gate(module) -> None:
     threshold = module.refusing_threshold(dict(metrics))
     if not _is_number(threshold):
         raise Wrong(f"{call} returned {threshold!r}; return a number (a threshold on the test error)",
-                    f"{call}가 {threshold!r}를 돌려줬습니다. 숫자(테스트 error의 기준값)를 돌려주세요")
+                    f"{call}가 돌려준 값은 {threshold!r}입니다. 숫자(테스트 error의 기준값)를 돌려주세요")
     passed, reason = gate(metrics, threshold)
     if passed:
         raise Wrong(f"{call} returned {threshold:.4f}, and the gate passes the model at that threshold ({reason}): "
                     "the gate refuses when the test error is above the threshold",
-                    f"{call}가 {threshold:.4f}를 돌려줬는데, 그 기준이면 게이트가 모델을 통과시킵니다({reason}). "
+                    f"{call}가 돌려준 값은 {threshold:.4f}인데, 그 기준이면 게이트가 모델을 통과시킵니다({reason}). "
                     "게이트는 테스트 error가 기준보다 클 때 거부합니다")
     if metrics["error"] - threshold > 0.01:
         raise Wrong(f"{call} returned {threshold:.4f}, {metrics['error'] - threshold:.4f} below the model's error "
                     f"{metrics['error']:.4f}: any threshold that low refuses; pick one at most 0.01 below the error, "
                     "the closest call the gate can make",
-                    f"{call}가 {threshold:.4f}를 돌려줬습니다. 모델 error {metrics['error']:.4f}보다 "
+                    f"{call}가 돌려준 값 {threshold:.4f}은(는) 모델 error {metrics['error']:.4f}보다 "
                     f"{metrics['error'] - threshold:.4f} 낮습니다. 그렇게 낮으면 무엇이든 거부됩니다. error보다 최대 0.01 "
                     "낮은, 게이트가 아슬아슬하게 거부하는 값을 고르세요")
 
@@ -390,10 +402,10 @@ def check_gate(module) -> None:
             call = f"beats_baseline({{'error': {error:.4f}, 'baseline_error': {baseline:.4f}}})"
             why = (f"{error:.4f} is below half the baseline error ({baseline / 2:.4f})" if want else
                    f"{error:.4f} is not below half the baseline error ({baseline:.4f} / 2 = {baseline / 2:.4f})",
-                   f"{error:.4f}는 baseline error의 절반({baseline / 2:.4f})보다 작습니다" if want else
-                   f"{error:.4f}는 baseline error의 절반({baseline:.4f} / 2 = {baseline / 2:.4f})보다 작지 않습니다")
+                   f"error({error:.4f})는 baseline error의 절반({baseline / 2:.4f})보다 작습니다" if want else
+                   f"error({error:.4f})는 baseline error의 절반({baseline:.4f} / 2 = {baseline / 2:.4f})보다 작지 않습니다")
             raise Wrong(f"{call} returned {got!r}, expected {want}: {why[0]} (rule 2 of the gate, strictly below)",
-                        f"{call}가 {got!r}를 돌려줬지만 {want}여야 합니다. {why[1]}(게이트 규칙 2, '보다 작다'는 엄격한 비교)")
+                        f"{call}가 {got!r} 값을 돌려줬지만 기대값은 {want}입니다. {why[1]}(게이트 규칙 2, '보다 작다'는 엄격한 비교)")
 
     # 3. the targets in Redis: published by v0001, kept by the refused round, replaced by a passing one
     name = _unique()
@@ -401,18 +413,16 @@ def check_gate(module) -> None:
     r = redis_client(s)
     try:
         publish_targets(r, s, "v0001", first)
-        before = _read_targets(module, r, s, "after v0001 was published")
-        _compare_targets(before, {c: "v0001" for c in first}, s,
-                         ("after v0001 was published", "v0001을 발행한 뒤"))
+        when = ("after v0001 was published", "v0001을 발행한 뒤")
+        before = _read_targets(module, r, s, when)
+        _compare_targets(before, {c: "v0001" for c in first}, s, when, r)
         passed, reason = after_training(r, s, "v0002", metrics, second, threshold)
-        kept = _read_targets(module, r, s, f"after v0002 was refused at {threshold:.4f}")
-        _compare_targets(kept, before, s, (f"after v0002 was refused ({reason})",
-                                           f"v0002가 거부된 뒤({reason})"))
+        when = (f"after v0002 was refused ({reason})", f"v0002가 거부된 뒤({reason})")
+        _compare_targets(_read_targets(module, r, s, when), before, s, when, r)
         passed, reason = after_training(r, s, "v0002", metrics, second, s.model_error_threshold)
-        now = _read_targets(module, r, s, f"after v0002 passed at {s.model_error_threshold:.2f}")
-        _compare_targets(now, {c: "v0002" for c in second}, s,
-                         (f"after v0002 passed at {s.model_error_threshold:.2f}",
-                          f"v0002가 {s.model_error_threshold:.2f}에서 통과한 뒤"))
+        when = (f"after v0002 passed at {s.model_error_threshold:.2f}",
+                f"v0002가 기준 {s.model_error_threshold:.2f}에서 통과한 뒤")
+        _compare_targets(_read_targets(module, r, s, when), {c: "v0002" for c in second}, s, when, r)
     finally:
         _drop_keys(r, name)
 
@@ -450,6 +460,11 @@ def _partitions(docs: list[dict], seed: int) -> list[list[dict]]:
 def _describe_play(docs_by_id: dict, event_id) -> str:
     d = docs_by_id.get(event_id)
     return f"play {event_id} at {d['datetime']}" if d else f"event {event_id!r} (no such play)"
+
+
+def _describe_play_ko(docs_by_id: dict, event_id) -> str:
+    d = docs_by_id.get(event_id)
+    return f"{d['datetime']}의 재생(event {event_id})" if d else f"event {event_id!r}(없는 재생)"
 
 
 def check_once_a_day(module) -> None:
@@ -490,7 +505,7 @@ def check_once_a_day(module) -> None:
         if bad:
             raise Wrong(f"first_plays() has the key {bad[0]!r}; an offer id is '<customer_id>-<YYYY-MM-DD>', "
                         f"e.g. {stream[0]!r} (stage3.offers.offer_message)",
-                        f"first_plays()의 키 {bad[0]!r}는 offer id가 아닙니다. offer id는 '<customer_id>-<YYYY-MM-DD>' "
+                        f"first_plays()의 키 {bad[0]!r}: offer id 형식이 아닙니다. offer id는 '<customer_id>-<YYYY-MM-DD>' "
                         f"꼴입니다. 예: {stream[0]!r} (stage3.offers.offer_message)")
         extra, missing = sorted(set(mine) - set(truth)), sorted(set(truth) - set(mine))
         if extra or missing:
@@ -507,18 +522,18 @@ def check_once_a_day(module) -> None:
                         f"고객 {cid}은(는) 대상이지만 {level} 등급이라 업그레이드할 것이 없습니다" if level not in
                         ("Free", "Silver") else "스테이지에는 그런 제안이 없습니다. 날짜가 재생 시각의 UTC 날짜인가요?"))
                 raise Wrong(f"{head[0]}: {extra[0]!r} should not be there, {why[0]}",
-                            f"{head[1]}. {extra[0]!r}는 없어야 합니다. {why[1]}")
+                            f"{head[1]}. {extra[0]!r} 제안은 없어야 합니다. {why[1]}")
             raise Wrong(f"{head[0]}: {missing[0]!r} is missing, queued by {_describe_play(by_id, truth[missing[0]])}"
                         + (" (23:59:59 and 00:00:00 are two days)" if cid == EDGE_TARGET else ""),
-                        f"{head[1]}. {missing[0]!r}가 빠졌습니다. {_describe_play(by_id, truth[missing[0]])}의 재생이 넣은 "
+                        f"{head[1]}. {missing[0]!r} 제안이 빠졌습니다. {_describe_play_ko(by_id, truth[missing[0]])}이 넣은 "
                         "제안입니다" + (" (23:59:59와 00:00:00은 서로 다른 날입니다)" if cid == EDGE_TARGET else ""))
         for offer in sorted(truth):
             got = mine[offer]
             if got != truth[offer]:
                 raise Wrong(f"first_plays()[{offer!r}] is {_describe_play(by_id, got)}, but the offer goes with the "
                             f"customer's first play that day, {_describe_play(by_id, truth[offer])} (sort by time)",
-                            f"first_plays()[{offer!r}]가 {_describe_play(by_id, got)}입니다. 제안은 그날 고객의 첫 재생인 "
-                            f"{_describe_play(by_id, truth[offer])}에 붙습니다(시각 순으로 정렬하세요)")
+                            f"first_plays()[{offer!r}]는 {_describe_play_ko(by_id, got)}입니다. 제안은 그날 고객의 "
+                            f"첫 재생인 {_describe_play_ko(by_id, truth[offer])}에 붙습니다(시각 순으로 정렬하세요)")
         if flagged != set(truth.values()):
             raise RuntimeError("queue_offers flagged other plays than the ones its keys hold")
 
@@ -528,18 +543,23 @@ def check_once_a_day(module) -> None:
             raise Wrong(f"queued_offer_ids(r, stream) gave {len(list(got))} ids starting {list(got)[:2]}, the stream "
                         f"{s.redis_offers_stream} holds {len(stream)} starting {stream[:2]}: XRANGE from - to +, the "
                         "offer_id field of each entry, in stream order",
-                        f"queued_offer_ids(r, stream)가 준 id는 {len(list(got))}개({list(got)[:2]}로 시작), "
-                        f"{s.redis_offers_stream} 스트림에는 {len(stream)}개({stream[:2]}로 시작)가 있습니다. - 부터 + 까지 "
+                        f"queued_offer_ids(r, stream)가 준 id는 {len(list(got))}개(처음: {list(got)[:2]}), "
+                        f"{s.redis_offers_stream} 스트림에는 {len(stream)}개(처음: {stream[:2]})가 있습니다. - 부터 + 까지 "
                         "XRANGE로 읽고, 항목마다 offer_id 필드를 스트림 순서대로 돌려주세요")
         probes = [next(o for o in truth if o.startswith(f"{EDGE_TARGET}-")), stream[0], stream[-1]]
         for offer in probes:
             cid, day = offer.split("-", 1)
             got = module.winning_play(r, s, int(cid), day)
+            if isinstance(got, str) and got == str(truth[offer]):
+                raise Wrong(f"winning_play(r, settings, {cid}, {day!r}) gave the text {got!r}; Redis stores text, "
+                            "return the event id as an int",
+                            f"winning_play(r, settings, {cid}, {day!r})가 문자열 {got!r}를 돌려줬습니다. Redis는 "
+                            "문자열로 저장하니 event id를 int로 바꿔 돌려주세요")
             if got != truth[offer]:
                 raise Wrong(f"winning_play(r, settings, {cid}, {day!r}) gave {got!r}, but the key "
                             f"{s.redis_offered_prefix}{cid}:{day} holds {truth[offer]} (an int): build the key from "
                             "settings.redis_offered_prefix",
-                            f"winning_play(r, settings, {cid}, {day!r})가 {got!r}를 돌려줬지만 "
+                            f"winning_play(r, settings, {cid}, {day!r})가 {got!r} 값을 돌려줬지만 "
                             f"{s.redis_offered_prefix}{cid}:{day} 키에는 {truth[offer]}(정수)가 들어 있습니다. 키는 "
                             "settings.redis_offered_prefix로 만드세요")
         got = module.winning_play(r, s, EDGE_OTHER, "2026-10-29")
@@ -547,7 +567,7 @@ def check_once_a_day(module) -> None:
             raise Wrong(f"winning_play(r, settings, {EDGE_OTHER}, '2026-10-29') gave {got!r} for a customer who got "
                         "no offer that day: return None when the key does not exist",
                         f"그날 제안을 받지 않은 고객에 대해 winning_play(r, settings, {EDGE_OTHER}, '2026-10-29')가 "
-                        f"{got!r}를 돌려줬습니다. 키가 없으면 None을 돌려주세요")
+                        f"{got!r} 값을 돌려줬습니다. 키가 없으면 None을 돌려주세요")
     finally:
         _drop_keys(r, name)
 
@@ -585,7 +605,15 @@ def check_sms_sender(module) -> None:
 
     # 1. the sender on its own
     probe = _new_sender(module, limit)
-    probe.send(dict(short))
+    try:
+        probe.send(dict(short))
+    except NotImplementedError:
+        raise
+    except Exception as exc:
+        raise Wrong(f"send() refused offer {short['offer_id']}, whose text is exactly {limit} characters, the limit "
+                    f"({exc}): a text as long as the limit fits, refuse only a longer one",
+                    f"send()가 offer {short['offer_id']}를 거부했습니다({exc}). 이 문자는 한도와 같은 {limit}자입니다. "
+                    "한도와 길이가 같으면 보낼 수 있으니, 더 긴 문자만 거부하세요") from None
     sent = list(getattr(probe, "sent", []))
     if sent != [(short["offer_id"], render_sms(short))]:
         raise Wrong(f"after send() of offer {short['offer_id']} (its text is exactly {limit} characters, the limit), "
@@ -637,8 +665,8 @@ def check_sms_sender(module) -> None:
             if str(len(render_sms(f))) not in f.get("error", ""):
                 raise Wrong(f"the dead letter of offer {f['offer_id']} says {f.get('error')!r}: the reason should "
                             f"name the text's length, {len(render_sms(f))}",
-                            f"offer {f['offer_id']}의 dead letter에 남은 이유가 {f.get('error')!r}입니다. 문자 길이 "
-                            f"{len(render_sms(f))}가 들어가야 합니다")
+                            f"offer {f['offer_id']}의 dead letter에 남은 이유가 {f.get('error')!r}입니다. 문자 "
+                            f"길이({len(render_sms(f))})가 들어가야 합니다")
 
         # 3. three more offers, read by a sender that crashed before acknowledging them
         for o in _sms_offers(33)[30:]:
@@ -663,7 +691,7 @@ def check_sms_sender(module) -> None:
             if got[key] != want[key]:
                 raise Wrong(f"delivery_report() gives {key} = {got[key]!r}, expected {want[key]}: {where[key]}, with "
                             "the names in settings (the checker's keys are not the stage's)",
-                            f"delivery_report()의 {key} 값이 {got[key]!r}인데 {want[key]}여야 합니다. {where_ko[key]}. "
+                            f"delivery_report()의 {key} 값이 {got[key]!r}입니다. 기대값은 {want[key]}입니다. {where_ko[key]}. "
                             "이름은 settings에서 가져오세요(채점기의 키는 스테이지의 키와 다릅니다)")
     finally:
         _drop_keys(r, name)
@@ -778,19 +806,26 @@ def check_my_feature(module) -> None:
                         f"train_and_evaluate(labelled, numeric)의 결과가 {have}입니다. error, baseline_error, "
                         "coefficients가 든 지표 dict를 돌려주세요(stage3.train.evaluate, 그다음 stage3.train.coefficients)")
         if column not in got["coefficients"]:
-            raise Wrong(f"the model's coefficients {sorted(got['coefficients'])[:8]} ... have no weight for {column}: "
-                        "put the numeric columns you were given into the VectorAssembler (its setInputCols)",
-                        f"모델 계수 {sorted(got['coefficients'])[:8]} ...에 {column}의 가중치가 없습니다. 받은 numeric "
-                        "컬럼을 VectorAssembler에 넣으세요(setInputCols)")
+            inputs = [c for c in got["coefficients"] if "_vec_" not in c]
+            raise Wrong(f"the model has weights for {', '.join(inputs)} and the one-hot columns, none for {column}: "
+                        "give the VectorAssembler the numeric columns you were given (setInputCols)",
+                        f"모델에는 {', '.join(inputs)}와 원-핫 컬럼의 가중치만 있고 {column}의 가중치는 없습니다. 받은 "
+                        "numeric 컬럼을 VectorAssembler에 넣으세요(setInputCols)")
         want = reference_round(labelled, numeric)
+        if _is_number(got.get("test_rows")) and got["test_rows"] != want["test_rows"]:
+            raise Wrong(f"train_and_evaluate() measured {got['test_rows']} customers, the seeded test part has "
+                        f"{want['test_rows']} of the {labelled.count()}: evaluate the model on the test part only",
+                        f"train_and_evaluate()가 평가한 고객은 {got['test_rows']}명인데, 시드로 나눈 테스트 부분은 "
+                        f"{labelled.count()}명 중 {want['test_rows']}명입니다. 모델은 테스트 부분에서만 평가하세요")
         for key in ("baseline_error", "error"):
             if not _is_number(got[key]) or abs(got[key] - want[key]) > 1e-9:
-                raise Wrong(f"train_and_evaluate() gives {key} {got[key]!r}; the seeded 80/20 round of "
+                shown = f"{got[key]:.4f}" if _is_number(got[key]) else repr(got[key])
+                raise Wrong(f"train_and_evaluate() gives {key} {shown}; the seeded 80/20 round of "
                             f"stage3.train gives {want[key]:.4f} on this data: split labelled with "
                             "randomSplit([TRAIN_FRACTION, 1 - TRAIN_FRACTION], seed=SEED), fit on the train part, "
                             "evaluate the test part with the training part's majority class",
-                            f"train_and_evaluate()의 {key}가 {got[key]!r}인데, 같은 데이터에서 stage3.train의 시드 고정 "
-                            f"80/20 라운드는 {want[key]:.4f}입니다. labelled를 randomSplit([TRAIN_FRACTION, "
+                            f"train_and_evaluate()의 {key} 값은 {shown}인데, 같은 데이터에서 stage3.train의 시드 "
+                            f"고정 80/20 라운드는 {want[key]:.4f}입니다. labelled를 randomSplit([TRAIN_FRACTION, "
                             "1 - TRAIN_FRACTION], seed=SEED)로 나누고, 학습 부분으로 적합한 뒤, 학습 부분의 다수 클래스로 "
                             "테스트 부분을 평가하세요")
         labelled.unpersist(), feats.unpersist(), plays.unpersist()
