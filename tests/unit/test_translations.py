@@ -44,6 +44,11 @@ REQUIRED = [
     "03.stage4/README.md",
     "docs/origins.md",
     "docs/instructor.md",
+    "exercises/README.md",
+    "exercises/stage1/README.md",
+    "exercises/stage2/README.md",
+    "exercises/stage3/README.md",
+    "exercises/stage4/README.md",
 ]
 # Folders never searched for further pairs (tools' and engines' files, not ours).
 SKIP_DIRS = {".venv", "node_modules", ".runtime", ".git"}
