@@ -43,8 +43,18 @@ def redis_client(settings: Settings | None = None, check: bool = True):
     """A Redis client that returns ``str`` (decode_responses=True)."""
     import redis
 
+    from redis.backoff import ExponentialBackoff
+    from redis.retry import Retry
+
     s = settings or get_settings()
-    client = redis.Redis.from_url(s.redis_url, decode_responses=True)
+    # Timeouts, so a paused Redis cannot block a caller forever; redis-py's own
+    # retry covers a blip (reconnects up to 3 times, 0.1-1 s apart); longer
+    # outages are waited out by the caller with common.retry.
+    client = redis.Redis.from_url(
+        s.redis_url, decode_responses=True,
+        socket_timeout=s.engine_timeout_seconds, socket_connect_timeout=s.engine_timeout_seconds,
+        health_check_interval=30, retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), 3),
+        retry_on_error=[redis.ConnectionError, redis.TimeoutError])
     if check:
         try:
             client.ping()

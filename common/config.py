@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     redis_port: int = 6379
     redis_url: str = ""
 
+    # --- when an engine goes away (common.retry) -------------------------------
+    engine_timeout_seconds: float = 10.0      # one request to Redis or Elasticsearch, at most
+    engine_retry_cap_seconds: float = 30.0    # longest pause between two retries
+    engine_give_up_seconds: float = 600.0     # then a component exits with a clear message
+
     spark_master: str = "local[2]"
     trigger_interval: str = "2 seconds"
     spark_shuffle_partitions: int = 2
@@ -125,7 +130,10 @@ class Settings(BaseSettings):
 
     def es_client_kwargs(self) -> dict:
         """Keyword arguments for ``elasticsearch.Elasticsearch`` from the settings."""
-        kw: dict = {"hosts": [self.es_url], "request_timeout": 30}
+        # Bulk requests may take longer than a ping; timeouts and 429/502-504 are retried
+        # by the client itself, a few times, before common.retry takes over.
+        kw: dict = {"hosts": [self.es_url], "request_timeout": max(30.0, self.engine_timeout_seconds),
+                    "retry_on_timeout": True, "max_retries": 3}
         if self.es_api_key:
             kw["api_key"] = self.es_api_key
         elif self.es_username:

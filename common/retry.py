@@ -1,0 +1,93 @@
+"""Waiting for an engine that went away: bounded exponential backoff, one status line.
+
+Engines restart, pause and fail over; a component that talks to one should wait
+for it and then go on by itself, not exit and leave a person to restart it.
+``call_with_retry`` runs a call; when it fails with a connection-type error, it
+prints one line, sleeps 0.5 s, 1 s, 2 s ... (never more than ``cap``) and tries
+again, until ``give_up`` seconds have passed without success:
+
+    from common.retry import call_with_retry, ENGINE_ERRORS
+    call_with_retry(lambda: redis.ping(), "Redis", settings.redis_url)
+    # Redis at redis://127.0.0.1:6379/0 unreachable (ConnectionError), retry 3 in 2 s
+    # Redis at redis://127.0.0.1:6379/0 is back after 7 s
+
+Only errors that mean "the engine is not answering" are retried (``ENGINE_ERRORS``);
+a bad request, a missing index or a bug still fails at once. The give-up time is
+``ENGINE_GIVE_UP_SECONDS`` (settings), after which ``EngineUnavailable`` is raised
+with the fix, and the component exits with a clear message.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable, TypeVar
+
+from common.clients import EngineUnavailable
+from common.config import get_settings
+
+T = TypeVar("T")
+
+
+def engine_errors() -> tuple[type[BaseException], ...]:
+    """The exception types that mean "the engine is down, paused or restarting"."""
+    errors: list[type[BaseException]] = [ConnectionError, TimeoutError, EngineUnavailable]
+    try:
+        import redis
+        errors += [redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError]
+    except ImportError:
+        pass
+    try:
+        from elastic_transport import ConnectionError as ESConnectionError
+        from elastic_transport import ConnectionTimeout as ESTimeout
+        errors += [ESConnectionError, ESTimeout]
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+def is_engine_error(exc: BaseException) -> bool:
+    """An engine is not answering (rather than: the request or the code is wrong).
+    Elasticsearch answering 503 or 429 (starting, red, overloaded) counts too."""
+    if isinstance(exc, engine_errors()):
+        return True
+    status = getattr(exc, "status_code", None) or getattr(getattr(exc, "meta", None), "status", None)
+    return status in (429, 502, 503, 504)
+
+
+def backoff(attempt: int, base: float = 0.5, cap: float = 30.0) -> float:
+    """Seconds to wait before retry ``attempt`` (1, 2, ...): base * 2^(attempt-1), at most cap."""
+    return min(cap, base * 2 ** (attempt - 1))
+
+
+def call_with_retry(call: Callable[[], T], engine: str, url: str, *, give_up: float | None = None,
+                    cap: float | None = None, say: Callable[[str], None] | None = None,
+                    stop: threading.Event | None = None) -> T:
+    """``call()``, retried with bounded backoff while ``engine`` does not answer.
+
+    Raises ``EngineUnavailable`` once ``give_up`` seconds (default: the setting
+    ``engine_give_up_seconds``) pass without an answer, or when ``stop`` is set."""
+    s = get_settings()
+    give_up = s.engine_give_up_seconds if give_up is None else give_up
+    cap = s.engine_retry_cap_seconds if cap is None else cap
+    say = say or (lambda line: print(line, flush=True))
+    started, attempt = time.monotonic(), 0
+    while True:
+        try:
+            result = call()
+        except Exception as exc:       # noqa: BLE001 - filtered just below
+            if not is_engine_error(exc):
+                raise
+            attempt += 1
+            waited = time.monotonic() - started
+            pause = backoff(attempt, cap=cap)
+            if waited + pause > give_up or (stop is not None and stop.is_set()):
+                raise EngineUnavailable(engine, url, f"{type(exc).__name__}, gave up after {waited:.0f} s") from exc
+            say(f"{engine} at {url} unreachable ({type(exc).__name__}), retry {attempt} in {pause:g} s")
+            if stop is not None:
+                stop.wait(pause)
+            else:
+                time.sleep(pause)
+            continue
+        if attempt:
+            say(f"{engine} at {url} is back after {time.monotonic() - started:.0f} s")
+        return result
