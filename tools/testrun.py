@@ -31,7 +31,7 @@ def main() -> int:
         services.up(settings=s)
         print("==> pytest (unit, integration, e2e, notebooks)", flush=True)
         args = shlex.split(os.environ.get("PYTEST_ARGS", ""))
-        rc = subprocess.run([sys.executable, "-m", "pytest", "-ra", *args], cwd=REPO_ROOT).returncode
+        rc = subprocess.run([sys.executable, "-m", "pytest", "-ra", "--durations=25", *args], cwd=REPO_ROOT).returncode
         node_tests = REPO_ROOT / "03.stage4" / "test"
         if node_tests.is_dir() and shutil.which("node") and not args:
             print("==> node --test (dashboard)", flush=True)
