@@ -12,6 +12,7 @@ configuration only.
 """
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -60,6 +61,12 @@ class Settings(BaseSettings):
 
     redis_port: int = 6379
     redis_url: str = ""
+    redis_maxmemory: str = "512mb"        # then Redis refuses writes (noeviction): no key silently dropped
+    # The local engines have no authentication: binding them (BIND_HOST) beyond loopback
+    # is refused unless confirmed with ALLOW_REMOTE_BIND=yes (services/system.py).
+    allow_remote_bind: bool = False
+    runtime_warn_gb: float = 5.0          # make doctor warns when .runtime/ (downloads aside) grows past it
+    dashboard_max_clients: int = 50       # open dashboard pages (SSE streams) at once; then 503 (stage 4)
 
     # --- when an engine goes away (common.retry) -------------------------------
     engine_timeout_seconds: float = 10.0      # one request to Redis or Elasticsearch, at most
@@ -143,6 +150,21 @@ class Settings(BaseSettings):
         return kw
 
 
+def env_file_warning(path: Path = REPO_ROOT / ".env") -> str | None:
+    """A warning if ``.env`` (it may hold a shared cluster's keys) is readable by others."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return None
+    if mode & 0o077:
+        return (f"{path} has mode {mode:o}, so other users of this machine can read it (it may hold "
+                f"passwords or API keys): chmod 600 {path}")
+    return None
+
+
 @lru_cache
 def get_settings() -> Settings:
+    warning = env_file_warning()          # once per process (the settings are cached)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     return Settings()

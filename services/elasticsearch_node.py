@@ -4,25 +4,38 @@
 
 copies the distribution's config to ``.runtime/elasticsearch/config`` and writes
 its ``elasticsearch.yml`` (loopback, no security, single node), then starts it as
-a daemon (pid in ``.runtime/run/elasticsearch.pid``), as the user
-``workshop-es`` when we are root. Data in ``.runtime/data/elasticsearch``, logs
-in ``.runtime/logs/elasticsearch/``. Healthy means the cluster is yellow or green.
+a daemon, as the user ``workshop-es`` when we are root. Data in
+``.runtime/data/elasticsearch``, logs in ``.runtime/logs/elasticsearch/``. Healthy
+means the cluster is yellow or green.
+
+That user owns only the node's own folders (config, data, logs). Its pid file is
+written there (``.runtime/elasticsearch/node.pid``); we copy the pid into
+``.runtime/run/elasticsearch.pid`` (root's) only once its command line is
+Elasticsearch's, so the node's user can never choose what ``down`` signals.
 """
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from common.config import Settings
-from services.fetch import fetch_elasticsearch, versions
-from services.system import (ES_USER, ServiceError, es_user_prefix, find_jdk, log_dir, max_map_count,
-                             pid_file, tail)
+from services.fetch import es_home, fetch_elasticsearch, versions
+from services.system import (ServiceError, cmdline_matches, es_user_prefix, find_jdk, log_dir, max_map_count,
+                             pid_alive, pid_file, process_cmdline, tail, write_pid_file)
+
+MAIN_CLASS = "org.elasticsearch.bootstrap.Elasticsearch"
 
 
 def log(s: Settings) -> Path:
     return log_dir(s) / "elasticsearch" / "workshop.log"
+
+
+def cmdline_markers(s: Settings) -> list[str]:
+    """What the node's command line contains: its main class and this distribution."""
+    return [MAIN_CLASS, f"-Des.path.home={es_home(s)}"]
 
 
 def _config(s: Settings, data: Path, logs: Path) -> str:
@@ -57,24 +70,45 @@ def start(s: Settings) -> None:
     shutil.rmtree(conf, ignore_errors=True)
     shutil.copytree(home / "config", conf)
     (conf / "elasticsearch.yml").write_text(_config(s, data, logs))
-    pidf = pid_file(s, "elasticsearch")
-    pidf.unlink(missing_ok=True)
-    prefix = es_user_prefix([base, data, logs, home])
-    if prefix:
-        subprocess.run(["chown", f"{ES_USER}:", str(pidf.parent)], check=True)
+    pid_file(s, "elasticsearch").unlink(missing_ok=True)
+    node_pid = base / "node.pid"            # written by the node, as its user
+    node_pid.unlink(missing_ok=True)
+    prefix = es_user_prefix(own=[base, data, logs], reach=[home])
     env = dict(os.environ, ES_JAVA_HOME=str(jdk), ES_PATH_CONF=str(conf),
                ES_JAVA_OPTS=f"-Xms{s.es_heap} -Xmx{s.es_heap}")
     env.pop("JAVA_HOME", None)
-    out = logs / "startup.log"
+    out = startup_log(s)                   # in root's log folder, not the node user's
     with open(out, "ab") as fh:
         # its own session: `elasticsearch -d` does not leave the terminal's process group, so
         # a Ctrl-C on the `make stageN` that started it would otherwise stop Elasticsearch too
-        res = subprocess.run(prefix + [str(home / "bin" / "elasticsearch"), "-d", "-p", str(pidf)],
+        res = subprocess.run(prefix + [str(home / "bin" / "elasticsearch"), "-d", "-p", str(node_pid)],
                              env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=str(base),
                              start_new_session=True)
     if res.returncode != 0:
         raise ServiceError(f"Elasticsearch failed to start (exit {res.returncode}); last lines of {out}:\n"
                            + tail(out))
+    _record_pid(s, node_pid)
+
+
+def startup_log(s: Settings) -> Path:
+    """The output of ``bin/elasticsearch -d`` (the node's own log is ``log(s)``)."""
+    return log_dir(s) / "elasticsearch-startup.log"
+
+
+def _record_pid(s: Settings, node_pid: Path, wait: float = 30) -> None:
+    """Copy the node's pid into run/ once it names a running Elasticsearch of this distribution."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            pid = int(node_pid.read_text().strip())
+        except (OSError, ValueError):
+            pid = None                       # `-d` returned before the node wrote it
+        if pid and pid_alive(pid) and cmdline_matches(process_cmdline(pid), cmdline_markers(s)):
+            write_pid_file(pid_file(s, "elasticsearch"), pid)
+            return
+        time.sleep(0.3)
+    raise ServiceError(f"Elasticsearch started but {node_pid} does not name a running Elasticsearch "
+                       f"after {wait:.0f}s; last lines of {log(s)}:\n" + tail(log(s)))
 
 
 def healthy(s: Settings) -> bool:

@@ -6,10 +6,14 @@ fetches Kafka's jars (``jars/kafka``), Spark's Kafka source (``jars/spark``),
 the Elasticsearch distribution (``elasticsearch-<v>/``) and installs
 ``redis-server`` if it is missing. What is already there is not fetched again.
 Versions come from ``services/versions.env``; ``services/pom.xml`` is the Maven
-descriptor they are passed to (``-Dkafka.version=...``).
+descriptor they are passed to (``-Dkafka.version=...``). Every downloaded file
+must have the SHA-256 pinned in ``services/checksums.sha256``: the jars are
+checked on every call (before an engine or Spark uses them), the Elasticsearch
+zip before it is unpacked.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -21,6 +25,7 @@ from services.system import ServiceError, ensure_redis_installed, say
 
 VERSIONS_FILE = REPO_ROOT / "services" / "versions.env"
 POM = REPO_ROOT / "services" / "pom.xml"
+CHECKSUMS_FILE = REPO_ROOT / "services" / "checksums.sha256"
 
 
 def versions() -> dict[str, str]:
@@ -32,6 +37,46 @@ def versions() -> dict[str, str]:
             k, v = line.split("=", 1)
             out[k.strip()] = v.strip()
     return out
+
+
+# --- pinned checksums -------------------------------------------------------------
+def pinned_checksums() -> dict[str, str]:
+    """``services/checksums.sha256`` as ``{"jars/kafka/kafka_2.13-4.1.1.jar": "<sha256>", ...}``."""
+    pins = {}
+    for line in CHECKSUMS_FILE.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            digest, name = line.split(maxsplit=1)
+            pins[name.strip()] = digest.lower()
+    return pins
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def check_checksum(path: Path, name: str, pins: dict[str, str]) -> None:
+    """Raise unless ``path`` has the SHA-256 pinned for ``name`` (its path under DOWNLOADS_DIR)."""
+    got = sha256_of(path)
+    want = pins.get(name)
+    if want is None:
+        raise ServiceError(f"{path} has no pinned SHA-256 ({name} is not in {CHECKSUMS_FILE.name}; its "
+                           f"SHA-256 is {got}): after a version change, check the file against Maven "
+                           f"Central's .sha1 and add its line to services/{CHECKSUMS_FILE.name}")
+    if got != want:
+        raise ServiceError(f"checksum mismatch for {path}: pinned SHA-256 {want}, file has {got}. The "
+                           "download is damaged or not the published file: delete it and run make "
+                           "services-up again; if it fails again, do not use that mirror or proxy")
+
+
+def check_jar_folder(folder: Path, name: str) -> None:
+    """Check every jar in ``folder`` against the pins for ``jars/<name>/``."""
+    pins = pinned_checksums()
+    for jar in sorted(folder.glob("*.jar")):
+        check_checksum(jar, f"jars/{name}/{jar.name}", pins)
 
 
 def _mvn(profile: str | None, goal: list[str], what: str) -> None:
@@ -70,6 +115,7 @@ def _fetch_jars(settings: Settings, name: str, profile: str, what: str) -> Path:
     v = versions()
     wanted = " ".join(f"{k}={v[k]}" for k in JAR_VERSION_KEYS[name])
     if stamp.exists() and stamp.read_text() == wanted:
+        check_jar_folder(target, name)       # a jar changed since (or put there by hand): refused
         return target
     say(f"  fetching {what} from Maven Central (once) ...")
     # download next to the target, then swap: a running engine never sees a half-filled folder
@@ -78,6 +124,7 @@ def _fetch_jars(settings: Settings, name: str, profile: str, what: str) -> Path:
     staging.mkdir(parents=True)
     _mvn(profile, ["dependency:copy-dependencies", "-DincludeScope=runtime",
                    f"-DoutputDirectory={staging}"], what)
+    check_jar_folder(staging, name)          # before the new jars replace the old ones
     (staging / ".fetched").write_text(wanted)
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
@@ -127,9 +174,11 @@ def fetch_elasticsearch(settings: Settings) -> Path:
         _mvn(None, ["dependency:copy",
                     f"-Dartifact=org.elasticsearch.distribution.integ-test-zip:elasticsearch:{version}:zip",
                     f"-DoutputDirectory={downloads}"], f"Elasticsearch {version}")
+    zip_path = downloads / f"elasticsearch-{version}.zip"
+    check_checksum(zip_path, f"downloads/{zip_path.name}", pinned_checksums())
     tmp = settings.downloads_dir / "es-unpack"
     shutil.rmtree(tmp, ignore_errors=True)
-    _extract_zip(downloads / f"elasticsearch-{version}.zip", tmp)
+    _extract_zip(zip_path, tmp)
     (tmp / f"elasticsearch-{version}").rename(home)
     shutil.rmtree(tmp, ignore_errors=True)
     return home

@@ -5,8 +5,9 @@
 writes ``.runtime/kafka/server.properties`` and ``log4j2.properties``, formats
 the storage once (``.runtime/data/kafka``), then starts ``kafka.Kafka`` in the
 background and writes its pid to ``.runtime/run/kafka.pid``. Log in
-``.runtime/logs/kafka.log`` (the JVM's own output in ``kafka.out``). Healthy
-means a message produced to ``_workshop_health`` is read back.
+``.runtime/logs/kafka.log``, rolled over at 10 MB, 5 old files kept (the JVM's
+own output in ``kafka.out``). Each partition keeps at most 7 days or 512 MB of
+messages. Healthy means a message produced to ``_workshop_health`` is read back.
 """
 from __future__ import annotations
 
@@ -18,13 +19,18 @@ from pathlib import Path
 
 from common.config import Settings
 from services.fetch import kafka_jars, versions
-from services.system import ServiceError, find_jdk, log_dir, pid_file
+from services.system import ServiceError, find_jdk, log_dir, pid_file, write_pid_file
 
 HEALTH_TOPIC = "_workshop_health"
 
 
 def log(s: Settings) -> Path:
     return log_dir(s) / "kafka.log"
+
+
+def cmdline_markers(s: Settings) -> list[str]:
+    """The broker's command line ends with its main class and this runtime's properties file."""
+    return ["kafka.Kafka", str(s.runtime_dir / "kafka" / "server.properties")]
 
 
 def _write_config(s: Settings, base: Path, data: Path) -> tuple[Path, Path]:
@@ -42,13 +48,20 @@ def _write_config(s: Settings, base: Path, data: Path) -> tuple[Path, Path]:
         "offsets.topic.replication.factor=1", "transaction.state.log.replication.factor=1",
         "transaction.state.log.min.isr=1", "share.coordinator.state.topic.replication.factor=1",
         "share.coordinator.state.topic.min.isr=1",
-        "group.initial.rebalance.delay.ms=0", "auto.create.topics.enable=true", "",
+        "group.initial.rebalance.delay.ms=0", "auto.create.topics.enable=true",
+        # Topic data is bounded: a partition keeps at most 7 days (Kafka's default, stated) and
+        # 512 MB; retention removes whole segments, so segments are 128 MB (default 1 GB).
+        "log.retention.hours=168", "log.retention.bytes=536870912", "log.segment.bytes=134217728", "",
     ]))
     log4j = base / "log4j2.properties"
+    # the broker's own log rolls over at 10 MB and keeps 5 old files: at most 60 MB
     log4j.write_text("\n".join([
-        "status = error", "appender.file.type = File", "appender.file.name = file",
-        f"appender.file.fileName = {log(s)}",
+        "status = error", "appender.file.type = RollingFile", "appender.file.name = file",
+        f"appender.file.fileName = {log(s)}", f"appender.file.filePattern = {log(s)}.%i",
         "appender.file.layout.type = PatternLayout", "appender.file.layout.pattern = [%d] %p %m (%c)%n",
+        "appender.file.policies.type = Policies",
+        "appender.file.policies.size.type = SizeBasedTriggeringPolicy", "appender.file.policies.size.size = 10MB",
+        "appender.file.strategy.type = DefaultRolloverStrategy", "appender.file.strategy.max = 5",
         "rootLogger.level = INFO", "rootLogger.appenderRef.file.ref = file", "",
     ]))
     return props, log4j
@@ -76,7 +89,7 @@ def start(s: Settings) -> None:
         [str(java), "-Xms512m", "-Xmx512m", "-XX:+UseG1GC", "-Djava.awt.headless=true",
          f"-Dlog4j2.configurationFile={log4j}", "-cp", classpath, "kafka.Kafka", str(props)],
         stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-    pid_file(s, "kafka").write_text(str(proc.pid))
+    write_pid_file(pid_file(s, "kafka"), proc.pid)
 
 
 def healthy(s: Settings) -> bool:

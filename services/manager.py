@@ -6,8 +6,9 @@
 Each engine's own module (redis_server, elasticsearch_node, kafka_broker) knows
 its configuration, how to start it and when it is healthy; this module only
 knows the order, the pid files in ``.runtime/run/`` and what to say when a start
-fails. ``down`` stops only what this project started (the pid files), never a
-process it did not start.
+fails. ``down`` stops only what this project started: a pid from a pid file is
+signalled only if that process's command line is the engine's (pids are reused).
+Engines bind to loopback; anything wider needs ``ALLOW_REMOTE_BIND=yes``.
 
 With ``ENGINES=external`` (docker compose, a shared cluster) nothing is started
 or stopped: ``up`` only checks that each engine answers at its URL.
@@ -24,8 +25,8 @@ from typing import Callable
 
 from common.config import Settings, get_settings
 from services import elasticsearch_node, kafka_broker, redis_server
-from services.system import (ServiceError, available_memory_mb, pid_alive, pid_file, port_open, say,
-                             tail)
+from services.system import (ServiceError, available_memory_mb, check_bind, cmdline_matches, pid_alive,
+                             pid_file, port_open, process_cmdline, say, secure_run_dir, tail)
 
 ENGINES = ("redis", "elasticsearch", "kafka")      # the start order; down goes backwards
 ALIASES = {"es": "elasticsearch", "elastic": "elasticsearch"}
@@ -42,16 +43,19 @@ class Engine:
     log: Callable[[Settings], Path]
     port_env: str                           # the setting that moves its port
     url_env: str                            # the setting that points at an external engine
+    markers: Callable[[Settings], list[str]]    # what its process's command line contains
 
 
 ENGINE_TABLE: dict[str, Engine] = {
     "redis": Engine("redis", lambda s: s.redis_port, lambda s: s.redis_url, redis_server.start,
-                    redis_server.healthy, 30, redis_server.log, "REDIS_PORT", "REDIS_URL"),
+                    redis_server.healthy, 30, redis_server.log, "REDIS_PORT", "REDIS_URL",
+                    redis_server.cmdline_markers),
     "elasticsearch": Engine("elasticsearch", lambda s: s.es_port, lambda s: s.es_url, elasticsearch_node.start,
-                            elasticsearch_node.healthy, 240, elasticsearch_node.log, "ES_PORT", "ES_URL"),
+                            elasticsearch_node.healthy, 240, elasticsearch_node.log, "ES_PORT", "ES_URL",
+                            elasticsearch_node.cmdline_markers),
     "kafka": Engine("kafka", lambda s: s.kafka_port, lambda s: s.kafka_bootstrap_servers, kafka_broker.start,
                     kafka_broker.healthy, 120, kafka_broker.log, "KAFKA_PORT",
-                    "KAFKA_BOOTSTRAP_SERVERS"),
+                    "KAFKA_BOOTSTRAP_SERVERS", kafka_broker.cmdline_markers),
 }
 
 
@@ -62,14 +66,22 @@ def external(s: Settings) -> bool:
     return s.engines == "external"
 
 
-def our_pid(s: Settings, name: str) -> int | None:
-    """The pid this project started for ``name``, if that process still runs."""
-    f = pid_file(s, name)
+def _pid_in_file(s: Settings, name: str) -> int | None:
     try:
-        pid = int(f.read_text().strip())
+        return int(pid_file(s, name).read_text().strip())
     except (OSError, ValueError):
         return None
-    return pid if pid_alive(pid) else None
+
+
+def is_engine(s: Settings, name: str, pid: int) -> bool:
+    """True if ``pid`` runs and its command line is engine ``name``'s (not a reused pid)."""
+    return pid_alive(pid) and cmdline_matches(process_cmdline(pid), ENGINE_TABLE[name].markers(s))
+
+
+def our_pid(s: Settings, name: str) -> int | None:
+    """The pid this project started for ``name``, if that process still runs as that engine."""
+    pid = _pid_in_file(s, name)
+    return pid if pid is not None and is_engine(s, name, pid) else None
 
 
 def _names(names) -> list[str]:
@@ -147,6 +159,9 @@ def up(names=None, settings: Settings | None = None) -> None:
 
 
 def _start_local(names, s: Settings) -> None:
+    warning = check_bind(s.bind_host, s.allow_remote_bind)    # raises without the confirmation
+    if warning:
+        say(f"  {'!' * 78}\n  {warning}\n  {'!' * 78}")
     _preflight_memory()
     for name in _names(names):
         eng = ENGINE_TABLE[name]
@@ -162,14 +177,15 @@ def _start_local(names, s: Settings) -> None:
                 f"stop it (see: ss -ltnp 'sport = :{port}') or set {eng.port_env} to a free port")
         t0 = time.monotonic()
         say(f"  {name:<14} {url:<28} starting ...")
+        secure_run_dir(s)
         eng.start(s)
         _wait_healthy(s, eng)
         say(f"  {name:<14} {url:<28} healthy after {time.monotonic() - t0:.0f}s "
             f"(pid {our_pid(s, name)})")
 
 
-def _stop_pid(pid: int, timeout: float = 60) -> None:
-    """SIGTERM, wait up to ``timeout`` seconds, then SIGKILL."""
+def _stop_pid(s: Settings, name: str, pid: int, timeout: float = 60) -> None:
+    """SIGTERM, wait up to ``timeout`` seconds, then SIGKILL if it is still that engine."""
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -177,7 +193,7 @@ def _stop_pid(pid: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and pid_alive(pid):
         time.sleep(0.3)
-    if pid_alive(pid):
+    if is_engine(s, name, pid):
         os.kill(pid, signal.SIGKILL)
 
 
@@ -189,11 +205,15 @@ def down(names=None, settings: Settings | None = None) -> None:
             "(docker compose down stops the compose ones)")
         return
     for name in reversed(_names(names)):      # kafka first, redis last
-        pid = our_pid(s, name)
-        if pid is None:
+        pid = _pid_in_file(s, name)
+        if pid is None or not pid_alive(pid):
             say(f"  {name:<14} not running")
+        elif not is_engine(s, name, pid):
+            cmd = (process_cmdline(pid) or "?")[:80]
+            say(f"  {name:<14} not running; its pid file named pid {pid}, which is not {name} "
+                f"({cmd}): not signalled, pid file removed")
         else:
-            _stop_pid(pid)
+            _stop_pid(s, name, pid)
             say(f"  {name:<14} stopped (pid {pid})")
         pid_file(s, name).unlink(missing_ok=True)
 

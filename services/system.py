@@ -10,12 +10,14 @@ an engine; try the pieces on their own:
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import platform
 import pwd
 import re
 import shutil
 import socket
+import stat
 import subprocess
 from pathlib import Path
 
@@ -56,8 +58,46 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
+def process_cmdline(pid: int) -> str | None:
+    """The command line of process ``pid`` (arguments joined by spaces), or None if unreadable."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        return raw.replace(b"\0", b" ").decode(errors="replace").strip()
+    except FileNotFoundError:
+        if Path("/proc/self").exists():
+            return None                      # Linux: the process is gone
+    except OSError:
+        return None
+    try:                                     # no /proc (macOS): ask ps
+        out = subprocess.run(["ps", "-p", str(pid), "-o", "command="], capture_output=True, text=True,
+                             timeout=5).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out or None
+
+
+def cmdline_matches(cmdline: str | None, markers: list[str]) -> bool:
+    """True if each of ``markers`` (the engine's main class, its config file, its port)
+    ends an argument of ``cmdline``: ``:6379`` matches ``redis-server 127.0.0.1:6379``,
+    not ``127.0.0.1:63790``. A pid file alone is not trusted: after the engine exits,
+    the kernel may give its pid to any other process."""
+    return cmdline is not None and all(re.search(re.escape(m) + r"(\s|$)", cmdline) for m in markers)
+
+
+def write_pid_file(path: Path, pid: int) -> None:
+    """Write ``pid`` to ``path``, owned by us and writable by no one else (0644, atomic)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(str(pid))
+    os.replace(tmp, path)
+
+
 def tail(path: Path, n: int = 15) -> str:
     """The last ``n`` lines of a log, indented, for an error message."""
+    if path.is_symlink():                   # Elasticsearch's log folder belongs to its user
+        return f"(not read: {path} is a symbolic link)"
     if not path.exists():
         return f"(no log at {path})"
     lines = path.read_text(errors="replace").splitlines()[-n:]
@@ -67,8 +107,21 @@ def tail(path: Path, n: int = 15) -> str:
 def run_dir(s: Settings) -> Path:
     """``.runtime/run/``: one pid file per engine this project started."""
     d = s.runtime_dir / "run"
-    d.mkdir(parents=True, exist_ok=True)
+    d.mkdir(mode=0o755, parents=True, exist_ok=True)
     return d
+
+
+def secure_run_dir(s: Settings) -> None:
+    """Make ``run/`` ours and writable by no one else (called before an engine starts).
+
+    ``down`` signals the pids written there, so whoever can write them can make ``down``
+    signal any process. Earlier versions gave this folder to the Elasticsearch user."""
+    d = run_dir(s)
+    st = d.lstat()
+    if st.st_uid != os.geteuid():
+        os.chown(d, os.geteuid(), os.getegid())
+    if stat.S_IMODE(st.st_mode) & 0o022:
+        os.chmod(d, 0o755)
 
 
 def log_dir(s: Settings) -> Path:
@@ -81,6 +134,32 @@ def log_dir(s: Settings) -> Path:
 def pid_file(s: Settings, name: str) -> Path:
     """Where the pid of engine ``name`` is written when this project starts it."""
     return run_dir(s) / f"{name}.pid"
+
+
+# --- binding beyond loopback ------------------------------------------------------
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.1 (any 127.x), ::1 and localhost: reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False                         # a host name: it may resolve to anything
+
+
+def check_bind(host: str, allowed: bool) -> str | None:
+    """None on loopback; a loud warning if ``host`` is wider and ALLOW_REMOTE_BIND=yes;
+    otherwise raises. Elasticsearch (security off), Redis and Kafka run here without any
+    authentication: bound beyond loopback, anyone who reaches the port reads and deletes."""
+    if is_loopback(host):
+        return None
+    risk = (f"BIND_HOST={host} makes Elasticsearch, Redis and Kafka reachable from other machines, "
+            "and they run with NO authentication here: anyone who reaches the ports can read, change "
+            "and delete all data")
+    if not allowed:
+        raise ServiceError(f"{risk}. Refused: set BIND_HOST=127.0.0.1, or, on a network you trust "
+                           "(behind a firewall), confirm with ALLOW_REMOTE_BIND=yes")
+    return f"WARNING: {risk} (allowed by ALLOW_REMOTE_BIND=yes)"
 
 
 # --- Java -----------------------------------------------------------------------
@@ -185,26 +264,54 @@ def ensure_redis_installed() -> str:
 
 
 # --- the Elasticsearch user -----------------------------------------------------------
-def es_user_prefix(paths: list[Path]) -> list[str]:
+def blocked_folder(path: Path, uid: int, gids: set[int]) -> Path | None:
+    """The first of ``path`` and the folders above it that user ``uid`` (groups ``gids``)
+    may not enter, or None when it can walk all the way down."""
+    if uid == 0:
+        return None
+    for folder in [*reversed(path.parents), path]:
+        st = folder.stat()
+        if st.st_uid == uid:
+            bit = stat.S_IXUSR
+        elif st.st_gid in gids:
+            bit = stat.S_IXGRP
+        else:
+            bit = stat.S_IXOTH
+        if not st.st_mode & bit:
+            return folder
+    return None
+
+
+def es_user_prefix(own: list[Path], reach: list[Path]) -> list[str]:
     """Elasticsearch will not run as root: run it as a dedicated system user.
 
-    As root: creates ``ES_USER`` if needed, gives it ``paths`` and returns the
-    ``runuser`` command prefix; as anyone else: returns ``[]`` (run as yourself).
+    As root: creates ``ES_USER`` if needed, gives it the folders ``own`` (its data, logs
+    and config, nothing else) and returns the ``runuser`` command prefix; as anyone else:
+    returns ``[]`` (run as yourself). Every folder in ``own`` and ``reach`` (the
+    distribution, read only) must be reachable by that user.
     """
     if os.geteuid() != 0:
         return []
     try:
-        pwd.getpwnam(ES_USER)
+        user = pwd.getpwnam(ES_USER)
     except KeyError:
         subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", ES_USER],
                        check=True)
-    for p in paths:
+        user = pwd.getpwnam(ES_USER)
+    gids = set(os.getgrouplist(ES_USER, user.pw_gid))
+    # We change no permission outside the project's folders: widening a home folder such as
+    # /root (0700) would open it to every user of the machine. Nor do we move the node's files
+    # elsewhere behind the learner's back (make reset must find them). We stop and say what to do.
+    for path in [*(p.parent for p in own), *reach]:
+        blocked = blocked_folder(path, user.pw_uid, gids)
+        if blocked is not None:
+            mode = stat.S_IMODE(blocked.stat().st_mode)
+            raise ServiceError(
+                f"Elasticsearch runs as the user {ES_USER} (it refuses root), and {ES_USER} cannot enter "
+                f"{blocked} (mode {mode:o}), which leads to {path}. This project changes no permission "
+                "outside its folder: move the project (or set RUNTIME_DIR and DOWNLOADS_DIR) under a "
+                f"folder others may enter (e.g. /srv/workshop), or allow it yourself: chmod o+x {blocked}")
+    for p in own:
+        # -R without -L: a symbolic link inside is changed, never followed
         subprocess.run(["chown", "-R", f"{ES_USER}:", str(p)], check=True)
-    # the user must be able to walk down to .runtime/ (e.g. /root/... is 700)
-    for parent in paths[0].parents:
-        if parent == Path("/"):
-            break
-        mode = parent.stat().st_mode
-        if not mode & 0o001:
-            os.chmod(parent, mode | 0o001)
     return ["runuser", "-u", ES_USER, "--"]

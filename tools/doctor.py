@@ -2,18 +2,24 @@
 
 Checks Python, a JDK 17+ (Kafka, Spark) and a JDK 21+ (Elasticsearch 9), Maven,
 Node.js, free ports, free memory and disk, CPU architecture, ``vm.max_map_count``
-and whether the package registries the set-up needs answer. Exits 1 when
-something must be fixed first; warnings alone exit 0.
+whether the package registries the set-up needs answer, and the security and
+housekeeping points: ``.env`` readable by you only, engines bound to loopback
+(or confirmed with ``ALLOW_REMOTE_BIND=yes``), the pid files writable by you only,
+and how big ``.runtime/`` has grown. Exits 1 when something must be fixed first;
+warnings alone exit 0.
 """
 from __future__ import annotations
 
+import os
 import platform
 import shutil
 import sys
 import urllib.request
+from pathlib import Path
 
 import services
-from common.config import get_settings
+from common.config import Settings, env_file_warning, get_settings
+from services.system import check_bind
 
 OK, WARN, FAIL = "ok  ", "warn", "FAIL"
 REGISTRIES = {
@@ -29,6 +35,61 @@ def _reachable(url: str) -> bool:
             return True
     except Exception:     # any failure means "not reachable" for this check
         return False
+
+
+def folder_bytes(path: Path) -> int:
+    """Bytes in the files under ``path`` (symbolic links not followed)."""
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(root, f)).st_size
+            except OSError:
+                pass                       # removed while we walked
+    return total
+
+
+def runtime_sizes(s: Settings) -> dict[str, int]:
+    """Bytes per entry of ``.runtime/`` (engine data, logs, checkpoints ...), downloads left out."""
+    downloads = {s.downloads_dir / n for n in ("jars", "downloads", "offline-bundle")}
+    downloads |= set(s.downloads_dir.glob("elasticsearch-*"))
+    sizes = {}
+    for entry in sorted(s.runtime_dir.iterdir()) if s.runtime_dir.is_dir() else []:
+        if entry in downloads:
+            continue
+        sizes[entry.name] = folder_bytes(entry) if entry.is_dir() and not entry.is_symlink() else entry.lstat().st_size
+    return sizes
+
+
+def runtime_check(s: Settings) -> tuple[str, str, str]:
+    sizes = runtime_sizes(s)
+    total = sum(sizes.values())
+    largest = ", ".join(f"{name} {size / 1e9:.1f} GB" for name, size in
+                        sorted(sizes.items(), key=lambda kv: -kv[1])[:4])
+    if total <= s.runtime_warn_gb * 1e9:
+        return OK, ".runtime size", f"{total / 1e9:.1f} GB (downloads aside)"
+    return WARN, ".runtime size", (f"{total / 1e9:.1f} GB, over RUNTIME_WARN_GB={s.runtime_warn_gb:g} "
+                                   f"(largest: {largest}): make reset wipes data, checkpoints and offsets")
+
+
+def security_checks(s: Settings) -> list[tuple[str, str, str]]:
+    out = []
+    warning = env_file_warning()
+    out.append((WARN, ".env", warning) if warning else (OK, ".env", "readable by you only (or absent)"))
+    try:
+        remote = check_bind(s.bind_host, s.allow_remote_bind)
+        out.append((WARN, "BIND_HOST", remote) if remote else (OK, "BIND_HOST", f"{s.bind_host} (loopback)"))
+    except services.ServiceError as e:
+        out.append((FAIL, "BIND_HOST", str(e)))
+    run = s.runtime_dir / "run"
+    if run.is_dir():
+        st = run.lstat()
+        if st.st_uid != os.geteuid() or st.st_mode & 0o022:
+            out.append((WARN, "pid files", f"{run} is writable by another user: the next engine start "
+                        "makes it yours (mode 755)"))
+        else:
+            out.append((OK, "pid files", f"{run} writable by you only"))
+    return out
 
 
 def checks() -> list[tuple[str, str, str]]:
@@ -74,6 +135,8 @@ def checks() -> list[tuple[str, str, str]]:
         out.append((OK if mmc >= 262144 else WARN, "vm.max_map_count",
                     f"{mmc}" + ("" if mmc >= 262144 else " (low: the node runs without mmap; for production "
                                 "speed: sudo sysctl -w vm.max_map_count=262144)")))
+    out.append(runtime_check(s))
+    out += security_checks(s)
     for name, url in REGISTRIES.items():
         ok = _reachable(url)
         out.append((OK if ok else WARN, name, "reachable" if ok else

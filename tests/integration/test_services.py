@@ -2,12 +2,14 @@
 
 ``test_from_nothing`` starts a second, private set of engines (own ports, own
 .runtime folder sharing only the downloads), checks each one for real, then
-stops them and checks none of our processes is left. The shared engines that
-the other tests use are not touched.
+stops them and checks none of our processes is left; on the way it checks that
+the pid files are ours alone and that the Elasticsearch user owns only its own
+folders. The shared engines that the other tests use are not touched.
 """
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -51,6 +53,18 @@ def test_from_nothing_up_check_down(private_settings, capsys):
     pids = {n: services.our_pid(s, n) for n in services.ENGINES}
     assert all(pids.values()), pids
 
+    # the pid files: ours, writable by no one else (down signals what they name)
+    run = s.runtime_dir / "run"
+    for path in [run, *(services.pid_file(s, n) for n in services.ENGINES)]:
+        st = path.stat()
+        assert st.st_uid == os.geteuid() and not st.st_mode & 0o022, f"{path}: uid {st.st_uid}, mode {st.st_mode:o}"
+    if os.geteuid() == 0:      # Elasticsearch runs as its own user: it owns its folders, nothing else
+        es_uid = pwd.getpwnam(services.system.ES_USER).pw_uid
+        for own in (s.runtime_dir / "data" / "elasticsearch", s.runtime_dir / "logs" / "elasticsearch"):
+            assert own.stat().st_uid == es_uid, own
+        for not_own in (s.runtime_dir, s.runtime_dir / "data", s.runtime_dir / "logs", run):
+            assert not_own.stat().st_uid == 0, not_own
+
     # Kafka: a message produced is consumed
     from common.clients import ensure_topic, read_topic
     from common.sinks import KafkaEventProducer
@@ -90,6 +104,24 @@ def test_from_nothing_up_check_down(private_settings, capsys):
     for name, pid in pids.items():
         assert not services.system.pid_alive(pid), f"{name} (pid {pid}) still running after down"
         assert not services.port_open("127.0.0.1", services.ENGINE_TABLE[name].port(s))
+
+
+def test_down_does_not_signal_a_pid_that_is_not_the_engine(tmp_path, capsys):
+    """A pid file naming a process that is not the engine (a reused pid): left alone."""
+    s = Settings(runtime_dir=tmp_path)
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        services.system.write_pid_file(services.pid_file(s, "kafka"), sleeper.pid)
+        assert services.our_pid(s, "kafka") is None
+        services.down(["kafka"], settings=s)
+        out = capsys.readouterr().out
+        assert f"pid {sleeper.pid}, which is not kafka" in out and "not signalled" in out, out
+        time.sleep(0.2)
+        assert sleeper.poll() is None, "down signalled a process that is not Kafka"
+        assert not services.pid_file(s, "kafka").exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
 
 
 def test_port_taken_by_foreign_listener_fails_with_the_port(tmp_path):
