@@ -5,7 +5,9 @@
  * (lib/queries.js) and Redis for the SMS counter and stage 3's model status, and
  * pushes the result to every open page over Server-Sent Events (GET /events, event
  * "snapshot"). Notices on the Redis channel `offers` (SMS offers, model rounds) are
- * pushed the moment they arrive (event "notice").
+ * pushed the moment they arrive (event "notice"). At most DASHBOARD_MAX_CLIENTS pages
+ * are served at once (then 503), and a page that reads too slowly misses frames
+ * instead of making the server buffer them (lib/sse.js).
  * The page and its libraries (c3, d3, topojson, the US atlas) are served from
  * this folder and node_modules: no CDN, it works offline.
  *
@@ -21,6 +23,7 @@ const { Client } = require('@elastic/elasticsearch');
 const { readConfig, esClientOptions } = require('./lib/config');
 const { fetchEventStats } = require('./lib/queries');
 const { RedisRelay } = require('./lib/relay');
+const { SseClients } = require('./lib/sse');
 
 /** Folder of an installed npm package, e.g. packageDir('c3') -> .../node_modules/c3 */
 const packageDir = (name) => path.dirname(require.resolve(`${name}/package.json`));
@@ -31,7 +34,7 @@ function createDashboard(config = readConfig(), log = console) {
     url: config.redisUrl, channel: config.offersChannel, smsSentKey: config.smsSentKey,
     modelStatusKey: config.modelStatusKey, log,
   });
-  const pages = new Set();          // open SSE responses
+  const pages = new SseClients(config.maxClients);      // open SSE responses
   let snapshot = { status: { elasticsearch: 'starting', redis: 'starting' } };
   let timer = null;
   let stopped = false;
@@ -39,8 +42,7 @@ function createDashboard(config = readConfig(), log = console) {
 
   function push(event, data) {
     if (stopped) return;             // a refresh that was in flight when stop() ran
-    const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-    for (const res of pages) res.write(frame);
+    pages.broadcast(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
   /** One refresh: never throws; an engine that is down is reported in `status`. */
@@ -81,20 +83,25 @@ function createDashboard(config = readConfig(), log = console) {
   }
 
   const app = express();
+  app.disable('x-powered-by');       // no need to tell every visitor what the server runs
   app.get('/healthz', (req, res) => res.json({ ok: true, status: snapshot.status }));
   app.get('/api/snapshot', (req, res) => res.json(snapshot));
   app.get('/api/notices', (req, res) => res.json(relay.recent));
   app.get('/events', (req, res) => {
+    if (!pages.hasRoom()) {
+      res.status(503).type('text/plain').send(`the dashboard already serves ${pages.max} pages (DASHBOARD_MAX_CLIENTS): `
+        + 'close one, or raise DASHBOARD_MAX_CLIENTS\n');
+      return;
+    }
     res.writeHead(200, {
       'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive',
     });
     // A new page gets the current numbers and recent notices at once.
-    res.write(`retry: 2000\nevent: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`);
+    pages.add(req, res);
+    pages.send(res, `retry: 2000\nevent: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`);
     for (const notice of [...relay.recent].reverse()) {
-      res.write(`event: notice\ndata: ${JSON.stringify(notice)}\n\n`);
+      pages.send(res, `event: notice\ndata: ${JSON.stringify(notice)}\n\n`);
     }
-    pages.add(res);
-    req.on('close', () => pages.delete(res));
   });
   app.use(express.static(path.join(__dirname, 'public')));
   app.use('/vendor/c3', express.static(packageDir('c3')));
@@ -107,6 +114,7 @@ function createDashboard(config = readConfig(), log = console) {
     app,
     config,
     relay,
+    pages,
     /** Starts refreshing and listening; resolves with the http.Server. */
     start(port = config.port, host = config.host) {
       relay.on('notice', (notice) => push('notice', notice));
@@ -119,8 +127,7 @@ function createDashboard(config = readConfig(), log = console) {
     async stop() {
       stopped = true;
       clearTimeout(timer);
-      for (const res of pages) res.end();
-      pages.clear();
+      pages.endAll();
       if (server) await new Promise((resolve) => server.close(resolve));
       await relay.stop();
       await es.close();

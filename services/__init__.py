@@ -17,13 +17,16 @@ Everything lives in ``.runtime/`` (git-ignored): ``jars/`` and ``elasticsearch-<
 (downloads, kept by reset; ``DOWNLOADS_DIR`` moves them), ``data/`` (engine data),
 ``logs/``, ``run/`` (pid files), and each engine's configuration (``redis.conf``,
 ``elasticsearch/config/``, ``kafka/``). Versions come from
-``services/versions.env``; the Maven descriptor is ``services/pom.xml``. Every
-engine binds to ``settings.bind_host`` (127.0.0.1).
+``services/versions.env``; the Maven descriptor is ``services/pom.xml``; every
+downloaded file's SHA-256 is pinned in ``services/checksums.sha256``. Every
+engine binds to ``settings.bind_host`` (127.0.0.1); anything wider is refused
+unless ``ALLOW_REMOTE_BIND=yes`` (the engines have no authentication).
 
 Where to read what:
 
-    fetch.py               versions, Maven, the jar sets, the Elasticsearch download
-    system.py              the machine: ports, processes, JDKs, memory, apt-get, the ES user
+    fetch.py               versions, Maven, the jar sets, the Elasticsearch download, checksums
+    system.py              the machine: ports, processes and their command lines, the bind
+                           check, JDKs, memory, apt-get, the ES user
     redis_server.py        Redis: its configuration, start and health check
     elasticsearch_node.py  Elasticsearch: the same
     kafka_broker.py        Kafka: the same

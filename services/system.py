@@ -1,8 +1,9 @@
 """What the service manager needs to know about this machine.
 
-Ports, whether a process still runs, the runtime folders, the JDKs installed,
-free memory, ``vm.max_map_count``, installing ``redis-server`` with apt-get and
-the dedicated user Elasticsearch runs as when we are root. Nothing here starts
+Ports, whether a process still runs and what its command line is, the runtime
+folders, whether a bind address is loopback, the JDKs installed, free memory,
+``vm.max_map_count``, installing ``redis-server`` with apt-get and the dedicated
+user Elasticsearch runs as when we are root. Nothing here starts
 an engine; try the pieces on their own:
 
     python -c "from services.system import find_jdk; print(find_jdk(17, 'Kafka'))"

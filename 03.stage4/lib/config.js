@@ -37,6 +37,7 @@ function readConfig(env = process.env) {
     host: env.BIND_HOST || '127.0.0.1',
     refreshMs: Number(env.DASHBOARD_REFRESH_MS || 2000),
     windowMinutes: Number(env.DASHBOARD_WINDOW_MINUTES || 30),
+    maxClients: Number(env.DASHBOARD_MAX_CLIENTS || 50),     // open pages at once; then 503
   };
 }
 
