@@ -34,8 +34,9 @@ def log(s: Settings) -> Path:
 
 
 def cmdline_markers(s: Settings) -> list[str]:
-    """What the node's command line contains: its main class and this distribution."""
-    return [MAIN_CLASS, f"-Des.path.home={es_home(s)}"]
+    """What the node's command line contains: its main class and ``-Des.path.home=.../elasticsearch-<v>``
+    (the folder's name only: a symbolic link on the way may show in the full path or not)."""
+    return [MAIN_CLASS, es_home(s).name]
 
 
 def _config(s: Settings, data: Path, logs: Path) -> str:

@@ -77,10 +77,11 @@ def start(s: Settings) -> None:
     props, log4j = _write_config(s, base, data)
     classpath = f"{jars}/*"
     if not (data / "meta.properties").exists():
-        # KRaft storage is formatted once with a fresh cluster id
+        # KRaft storage is formatted once with a fresh cluster id (given as --cluster-id=<id>:
+        # a base64 id may start with "-", which would read as an option after a bare -t)
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         res = subprocess.run([str(java), "-cp", classpath, f"-Dlog4j2.configurationFile={log4j}",
-                              "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)],
+                              "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(props)],
                              capture_output=True, text=True)
         if res.returncode != 0:
             raise ServiceError(f"formatting Kafka storage failed: {(res.stdout + res.stderr).strip()[-400:]}")

@@ -271,6 +271,8 @@ def blocked_folder(path: Path, uid: int, gids: set[int]) -> Path | None:
     if uid == 0:
         return None
     for folder in [*reversed(path.parents), path]:
+        if not folder.exists():
+            return None                      # created later by us, mode 755
         st = folder.stat()
         if st.st_uid == uid:
             bit = stat.S_IXUSR
@@ -280,6 +282,19 @@ def blocked_folder(path: Path, uid: int, gids: set[int]) -> Path | None:
             bit = stat.S_IXOTH
         if not st.st_mode & bit:
             return folder
+    return None
+
+
+def es_user_blocked(paths: list[Path], uid: int, gids: set[int]) -> str | None:
+    """Why user ``uid`` cannot reach one of ``paths`` (a sentence with the fix), or None."""
+    for path in paths:
+        blocked = blocked_folder(path, uid, gids)
+        if blocked is not None:
+            mode = stat.S_IMODE(blocked.stat().st_mode)
+            return (f"Elasticsearch runs as the user {ES_USER} (it refuses root), and {ES_USER} cannot enter "
+                    f"{blocked} (mode {mode:o}), which leads to {path}. This project changes no permission "
+                    "outside its folder: move the project (or set RUNTIME_DIR and DOWNLOADS_DIR) under a "
+                    f"folder others may enter (e.g. /srv/workshop), or allow it yourself: chmod o+x {blocked}")
     return None
 
 
@@ -299,19 +314,13 @@ def es_user_prefix(own: list[Path], reach: list[Path]) -> list[str]:
         subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", ES_USER],
                        check=True)
         user = pwd.getpwnam(ES_USER)
-    gids = set(os.getgrouplist(ES_USER, user.pw_gid))
     # We change no permission outside the project's folders: widening a home folder such as
     # /root (0700) would open it to every user of the machine. Nor do we move the node's files
     # elsewhere behind the learner's back (make reset must find them). We stop and say what to do.
-    for path in [*(p.parent for p in own), *reach]:
-        blocked = blocked_folder(path, user.pw_uid, gids)
-        if blocked is not None:
-            mode = stat.S_IMODE(blocked.stat().st_mode)
-            raise ServiceError(
-                f"Elasticsearch runs as the user {ES_USER} (it refuses root), and {ES_USER} cannot enter "
-                f"{blocked} (mode {mode:o}), which leads to {path}. This project changes no permission "
-                "outside its folder: move the project (or set RUNTIME_DIR and DOWNLOADS_DIR) under a "
-                f"folder others may enter (e.g. /srv/workshop), or allow it yourself: chmod o+x {blocked}")
+    problem = es_user_blocked([*(p.parent for p in own), *reach], user.pw_uid,
+                              set(os.getgrouplist(ES_USER, user.pw_gid)))
+    if problem:
+        raise ServiceError(problem)
     for p in own:
         # -R without -L: a symbolic link inside is changed, never followed
         subprocess.run(["chown", "-R", f"{ES_USER}:", str(p)], check=True)

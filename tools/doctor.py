@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import platform
+import pwd
 import shutil
 import sys
 import urllib.request
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import services
 from common.config import Settings, env_file_warning, get_settings
-from services.system import check_bind
+from services.system import ES_USER, check_bind, es_user_blocked
 
 OK, WARN, FAIL = "ok  ", "warn", "FAIL"
 REGISTRIES = {
@@ -72,6 +73,16 @@ def runtime_check(s: Settings) -> tuple[str, str, str]:
                                    f"(largest: {largest}): make reset wipes data, checkpoints and offsets")
 
 
+def _es_user():
+    """The Elasticsearch user, or before it exists "nobody" (no extra groups either)."""
+    for name in (ES_USER, "nobody"):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            pass
+    return None
+
+
 def security_checks(s: Settings) -> list[tuple[str, str, str]]:
     out = []
     warning = env_file_warning()
@@ -81,6 +92,18 @@ def security_checks(s: Settings) -> list[tuple[str, str, str]]:
         out.append((WARN, "BIND_HOST", remote) if remote else (OK, "BIND_HOST", f"{s.bind_host} (loopback)"))
     except services.ServiceError as e:
         out.append((FAIL, "BIND_HOST", str(e)))
+    if os.geteuid() == 0 and s.engines == "local":   # Elasticsearch will run as its own user: can it reach .runtime/?
+        user = _es_user()
+        if user is not None:
+            problem = es_user_blocked([s.runtime_dir, s.downloads_dir], user.pw_uid,
+                                      set(os.getgrouplist(user.pw_name, user.pw_gid)))
+            out.append((FAIL, "ES user", problem) if problem else
+                       (OK, "ES user", f"{ES_USER} can reach {s.runtime_dir} (no permission changed for it)"))
+        home = services.es_home(s)
+        if user is not None and user.pw_name == ES_USER and home.exists() and home.stat().st_uid == user.pw_uid:
+            # earlier versions gave the distribution to that user; it only needs to read it
+            out.append((WARN, "ES distribution", f"{home} is owned by {ES_USER}: with the engines stopped, "
+                        f"chown -R root: {home}"))
     run = s.runtime_dir / "run"
     if run.is_dir():
         st = run.lstat()

@@ -130,6 +130,7 @@ def test_a_closed_folder_on_the_way_is_named():
     closed.chmod(0o711)                                         # others may enter, not list
     assert blocked_folder(target, nobody, {nobody}) is None
     assert blocked_folder(target, 0, {0}) is None               # root enters anything
+    assert blocked_folder(target / "not" / "yet", nobody, {nobody}) is None    # we create it, 755
     shutil.rmtree(top)
 
 
