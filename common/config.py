@@ -12,6 +12,7 @@ configuration only.
 """
 from __future__ import annotations
 
+import os
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -164,7 +165,9 @@ def env_file_warning(path: Path = REPO_ROOT / ".env") -> str | None:
 
 @lru_cache
 def get_settings() -> Settings:
-    warning = env_file_warning()          # once per process (the settings are cached)
-    if warning:
+    # said once per run: the settings are cached, and the processes a stage starts inherit the mark
+    warning = env_file_warning()
+    if warning and not os.environ.get("ENV_FILE_WARNED"):
         print(f"warning: {warning}", file=sys.stderr)
+        os.environ["ENV_FILE_WARNED"] = "1"
     return Settings()
