@@ -16,7 +16,12 @@ Guarantees:
 * rotation (the path now names another inode) -> finish the old file first,
   then read the new one from byte 0. After a restart the old file is found
   again by its inode among its siblings (``tracks_live.csv.1`` ...) when it
-  still exists.
+  still exists;
+* a line longer than ``max_line_bytes`` (default: the setting) is never held
+  whole: its first bytes are kept, the rest is skipped up to its newline, and
+  the Line yielded for it carries ``common.events.too_long_line`` (its start, its
+  length, its first bytes), which the parser rejects as ``line_too_long``. A line
+  that never ends costs no more memory than a long one.
 
 A position is (inode, byte offset); file identity is the inode, as in Logstash.
 """
@@ -29,6 +34,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
+
+from common.events import RAW_KEEP_BYTES, too_long_line
 
 READ_CHUNK = 1 << 16
 
@@ -46,11 +53,22 @@ class Line:
     position: Position   # commit this once the line is safely stored
 
 
+@dataclass
+class _LongLine:
+    """What is kept of a line being skipped because it is too long."""
+    head: bytes          # its first bytes, for the dead letter
+    length: int = 0      # bytes read so far
+
+
 class FileFollower:
-    def __init__(self, path: str | Path, offset_file: str | Path, poll_interval: float = 0.1):
+    def __init__(self, path: str | Path, offset_file: str | Path, poll_interval: float = 0.1,
+                 max_line_bytes: int | None = None):
+        from common.config import get_settings
+
         self.path = Path(path)
         self.offset_file = Path(offset_file)
         self.poll_interval = poll_interval
+        self.max_line_bytes = max_line_bytes or get_settings().max_line_bytes
 
     # --- the persisted position ---------------------------------------------
     def committed(self) -> Position | None:
@@ -140,12 +158,13 @@ class FileFollower:
         stop = stop or threading.Event()
         f, offset = self._open_start()
         pending = b""            # bytes after the last newline: a line still being written
+        long: _LongLine | None = None   # set while skipping a line over max_line_bytes
         last_data = time.monotonic()
         try:
             while not stop.is_set():
                 if f is None:
                     if self.path.exists():
-                        f, offset, pending = open(self.path, "rb"), 0, b""
+                        f, offset, pending, long = open(self.path, "rb"), 0, b"", None
                         continue
                 else:
                     chunk = f.read(READ_CHUNK)
@@ -155,9 +174,21 @@ class FileFollower:
                         inode = os.fstat(f.fileno()).st_ino
                         *complete, pending = pending.split(b"\n")
                         for data in complete:
-                            end = offset + len(data) + 1
-                            yield Line(data.rstrip(b"\r"), offset, Position(inode, end))
+                            length = len(data) + (long.length if long else 0)
+                            end = offset + length + 1
+                            if long is not None:          # the end of the line being skipped
+                                data, long = too_long_line(long.head, length, offset), None
+                            elif length > self.max_line_bytes:
+                                data = too_long_line(data[:RAW_KEEP_BYTES], length, offset)
+                            else:
+                                data = data.rstrip(b"\r")
+                            yield Line(data, offset, Position(inode, end))
                             offset = end
+                        if long is None and len(pending) > self.max_line_bytes:
+                            long = _LongLine(pending[:RAW_KEEP_BYTES])
+                        if long is not None:      # keep nothing of it but its head and length
+                            long.length += len(pending)
+                            pending = b""
                         continue
                     # at the end of the open file: was it truncated or replaced?
                     try:
@@ -165,18 +196,23 @@ class FileFollower:
                     except FileNotFoundError:
                         st = None
                     inode = os.fstat(f.fileno()).st_ino
-                    if st is not None and st.st_ino == inode and st.st_size < offset + len(pending):
+                    if st is not None and st.st_ino == inode and st.st_size < offset + len(pending) + (
+                            long.length if long else 0):
                         f.seek(0)                      # truncated: start over
-                        offset, pending = 0, b""
+                        offset, pending, long = 0, b"", None
                         continue
                     if st is not None and st.st_ino != inode:
                         # rotated: the old file is finished, its unterminated tail is
                         # a line too (the parser rejects it if it is really cut short)
-                        if pending:
+                        if long is not None:
+                            end = offset + long.length
+                            yield Line(too_long_line(long.head, long.length, offset), offset,
+                                       Position(inode, end))
+                        elif pending:
                             end = offset + len(pending)
                             yield Line(pending.rstrip(b"\r"), offset, Position(inode, end))
                         f.close()
-                        f, offset, pending = open(self.path, "rb"), 0, b""
+                        f, offset, pending, long = open(self.path, "rb"), 0, b"", None
                         continue
                 if idle_timeout is not None and time.monotonic() - last_data > idle_timeout:
                     return

@@ -87,38 +87,48 @@ def _as_number(t) -> float:
 INTEREST_BUCKETS = 32
 # State row of a bucket, as parallel arrays (epoch milliseconds):
 #   plays_*: the recent plays, only those that can still share a window with a
-#            play that is not late;   best_*: the densest window emitted per pair.
+#            play that is not late, with their event ids (a record that Kafka holds
+#            twice is one play);   best_*: the densest window emitted per pair.
 INTEREST_STATE_DDL = ("plays_customer ARRAY<INT>, plays_track ARRAY<INT>, plays_ms ARRAY<LONG>, "
-                      "best_customer ARRAY<INT>, best_track ARRAY<INT>, best_first ARRAY<LONG>, "
+                      "plays_event ARRAY<LONG>, best_customer ARRAY<INT>, best_track ARRAY<INT>, best_first ARRAY<LONG>, "
                       "best_last ARRAY<LONG>, best_plays ARRAY<INT>")
 
 
 def update_interest_list(key, frames, state, min_plays: int, window_ms: int):
     """``applyInPandasWithState`` function for one bucket of customers.
 
-    Drops late plays (at or before the watermark; Spark drops them too), and for
-    every (customer, track) that got new plays recomputes the densest window over
-    its recent plays; yields the pairs whose window got better. An event-time
-    timeout forgets plays once the watermark has passed them by ``window_ms``.
+    Drops late plays (at or before the watermark; Spark drops them too) and
+    plays already counted (same event id: the shipper may send a record twice
+    after a crash), and for every (customer, track) that got new plays recomputes
+    the densest window over its recent plays; yields the pairs whose window got
+    better. An event-time timeout forgets plays once the watermark has passed
+    them by ``window_ms``: a copy of a forgotten play is late anyway, so the
+    state stays bounded and still no play counts twice.
     """
     import pandas as pd
 
     watermark = max(state.getCurrentWatermarkMs(), 0)
-    (p_cust, p_track, p_ms, b_cust, b_track, b_first, b_last, b_plays) = (
-        state.get if state.exists else ([], [], [], [], [], [], [], []))
+    (p_cust, p_track, p_ms, p_event, b_cust, b_track, b_first, b_last, b_plays) = (
+        state.get if state.exists else ([], [], [], [], [], [], [], [], []))
     # a play older than watermark - window cannot share a window with any accepted play
     recent: dict[tuple, list[int]] = {}
-    for c, t, ms in zip(p_cust, p_track, p_ms):
+    events: dict[int, tuple] = {}          # event id -> (pair, ms) of every recent play
+    for c, t, ms, e in zip(p_cust, p_track, p_ms, p_event):
         if ms > watermark - window_ms:
             recent.setdefault((int(c), int(t)), []).append(int(ms))
+            events[int(e)] = ((int(c), int(t)), int(ms))
     changed = set()
     if not state.hasTimedOut:
         for frame in frames:
             # numpy datetime64 (UTC, the session time zone) -> epoch milliseconds
             ms = frame["played_at"].to_numpy().astype("datetime64[ms]").astype("int64")
-            for c, t, m in zip(frame["customer_id"].tolist(), frame["track_id"].tolist(), ms.tolist()):
-                if m > watermark:
+            ids = frame["event_id"].tolist() if "event_id" in frame else [None] * len(frame)
+            for e, c, t, m in zip(ids, frame["customer_id"].tolist(), frame["track_id"].tolist(), ms.tolist()):
+                if e is None:      # plays_from_kafka: no event id, a stand-in from the play itself
+                    e = -1 - (hash((c, t, m)) & (2**62 - 1))
+                if m > watermark and e not in events:
                     recent.setdefault((c, t), []).append(m)
+                    events[e] = ((c, t), m)
                     changed.add((c, t))
     best = {(int(c), int(t)): InterestWindow(int(f), int(la), int(n))
             for c, t, f, la, n in zip(b_cust, b_track, b_first, b_last, b_plays)}
@@ -134,14 +144,15 @@ def update_interest_list(key, frames, state, min_plays: int, window_ms: int):
         frame["last_play"] = pd.to_datetime(frame["last_play"], unit="ms")
         yield frame
 
-    pairs = [(pair, ms) for pair, times in recent.items() for ms in times]
-    if pairs or best:
-        state.update(([p[0][0] for p in pairs], [p[0][1] for p in pairs], [p[1] for p in pairs],
+    kept = list(events.items())          # [(event id, (pair, ms)), ...]
+    if kept or best:
+        state.update(([p[0] for _, (p, _) in kept], [p[1] for _, (p, _) in kept], [m for _, (_, m) in kept],
+                      [e for e, _ in kept],
                       [k[0] for k in best], [k[1] for k in best],
                       [w.first_play for w in best.values()], [w.last_play for w in best.values()],
                       [w.plays for w in best.values()]))
-        if pairs:
-            state.setTimeoutTimestamp(max(p[1] for p in pairs) + window_ms)
+        if kept:
+            state.setTimeoutTimestamp(max(m for _, (_, m) in kept) + window_ms)
     else:
         state.remove()
 
@@ -162,7 +173,9 @@ def interest_doc(row) -> dict:
 
 def write_interest_partition(rows, settings) -> int:
     """SADD each track to ``interest:{customer_id}`` (one pipeline) and upsert the
-    interest documents, ``_id`` = ``{customer_id}-{track_id}``; returns how many."""
+    interest documents, ``_id`` = ``{customer_id}-{track_id}``; returns how many.
+    Each set expires ``interest_ttl_seconds`` after its last new track, so a
+    customer who stopped listening does not keep a key in Redis for good."""
     from elasticsearch import helpers
 
     from stage2.enrich import worker_clients
@@ -173,27 +186,61 @@ def write_interest_partition(rows, settings) -> int:
     es, r = worker_clients(settings)
     pipe = r.pipeline(transaction=False)
     for d in docs:
-        pipe.sadd(f"{settings.redis_interest_prefix}{d['customer_id']}", d["track_id"])
+        key = f"{settings.redis_interest_prefix}{d['customer_id']}"
+        pipe.sadd(key, d["track_id"])
+        pipe.expire(key, settings.interest_ttl_seconds)
     pipe.execute()
     helpers.bulk(es, ({"_index": settings.index_interest, "_id": f"{d['customer_id']}-{d['track_id']}",
                        "_source": d} for d in docs), chunk_size=settings.bulk_size, max_retries=5)
     return len(docs)
 
 
-def plays_from_kafka(frames):
-    """mapInPandas: Kafka records -> (customer_id, track_id, played_at) of the
-    well-formed events (same parser as everywhere; the enrichment query
-    dead-letters the rest, so they are simply skipped here)."""
+INTEREST_PLAYS_DDL = "event_id LONG, customer_id INT, track_id INT, played_at TIMESTAMP"
+
+
+def plays_with_ids_from_kafka(frames):
+    """mapInPandas: Kafka records (value, and timestamp when selected) -> the
+    well-formed plays as INTEREST_PLAYS_DDL (same parser as everywhere; the
+    enrichment query dead-letters the rest, so they are simply skipped here)."""
     import pandas as pd
 
-    from common.events import Rejected, parse_event
+    from common.events import parse_kafka_records
 
     for frame in frames:
-        plays = [p for p in (parse_event(bytes(v)) for v in frame["value"])
-                 if not isinstance(p, Rejected)]
+        received = frame["timestamp"] if "timestamp" in frame else [None] * len(frame)
+        plays = parse_kafka_records(frame["value"], received)
         yield pd.DataFrame({
+            "event_id": pd.Series([p["event_id"] for p in plays], dtype="int64"),
             "customer_id": pd.Series([p["customer_id"] for p in plays], dtype="int32"),
             "track_id": pd.Series([p["track_id"] for p in plays], dtype="int32"),
             "played_at": pd.to_datetime(pd.Series([p["datetime"] for p in plays], dtype="object"),
                                         format="%Y-%m-%d %H:%M:%S"),
         })
+
+
+def plays_from_kafka(frames):
+    """plays_with_ids_from_kafka without the event id: the older wiring, which
+    declares "customer_id INT, track_id INT, played_at TIMESTAMP" (then a play
+    is known again by customer, track and second). Use interest_updates."""
+    for frame in plays_with_ids_from_kafka(frames):
+        yield frame.drop(columns="event_id")
+
+
+# --- the query ----------------------------------------------------------------------
+def interest_updates(kafka, settings):
+    """The streaming DataFrame of new or denser interest windows: plays (each judged
+    against its Kafka timestamp) -> event-time watermark -> per-bucket state
+    (update_interest_list). The streaming job writes it in update mode."""
+    from pyspark.sql import functions as F
+
+    plays = (kafka.select("value", "timestamp")
+             .mapInPandas(plays_with_ids_from_kafka, INTEREST_PLAYS_DDL)
+             # Plays older than (latest event time seen - lateness) are dropped as too late.
+             .withWatermark("played_at", f"{settings.interest_lateness_minutes} minutes")
+             .withColumn("bucket", F.col("customer_id") % INTEREST_BUCKETS))
+    min_plays, window_ms = settings.interest_min_plays, settings.interest_window_minutes * 60_000
+    return (plays.groupBy("bucket")
+            .applyInPandasWithState(
+                lambda key, frames, state: update_interest_list(key, frames, state, min_plays, window_ms),
+                outputStructType=INTEREST_OUTPUT_DDL, stateStructType=INTEREST_STATE_DDL,
+                outputMode="Update", timeoutConf="EventTimeTimeout"))

@@ -20,6 +20,8 @@ whole document (same ``_id``), so writing it again changes nothing.
 
 Plays older than the watermark (latest play seen - interest_lateness_minutes)
 are dropped, as in the interest list: a profile counts the plays that arrived in time.
+A record that Kafka holds twice (same event id) counts once: Spark drops the copy
+(dropDuplicatesWithinWatermark) before the counting.
 
 The stage-2 job starts this query (``--no-profiles`` skips it). Look at one profile:
 
@@ -36,7 +38,7 @@ from common.profiles import PROFILE_COLUMNS, TIME_OF_DAY, profile_from_counts, t
 # counting, so the state is kept per bucket of customers (customer_id % PROFILE_BUCKETS).
 PROFILE_BUCKETS = 32
 
-PLAYS_DDL = "customer_id INT, track_id INT, ismobile INT, played_at TIMESTAMP"
+PLAYS_DDL = "event_id LONG, customer_id INT, track_id INT, ismobile INT, played_at TIMESTAMP"
 # One state row per bucket, as parallel arrays: one entry per customer, and one per
 # (customer, track) played, so distinct tracks are counted exactly.
 PROFILE_STATE_DDL = ("customer ARRAY<INT>, plays ARRAY<LONG>, morning ARRAY<LONG>, afternoon ARRAY<LONG>, "
@@ -123,15 +125,17 @@ def update_profiles(key, frames, state):
 
 # --- I/O: parse the Kafka records, write one partition of profiles ----------------
 def plays_with_device_from_kafka(frames):
-    """mapInPandas: Kafka records -> (customer_id, track_id, ismobile, played_at) of
-    the well-formed events (the enrichment query dead-letters the rest)."""
+    """mapInPandas: Kafka records (value, timestamp) -> (event_id, customer_id, track_id,
+    ismobile, played_at) of the well-formed events, each judged against its Kafka
+    timestamp (the enrichment query dead-letters the rest)."""
     import pandas as pd
 
-    from common.events import Rejected, parse_event
+    from common.events import parse_kafka_records
 
     for frame in frames:
-        plays = [p for p in (parse_event(bytes(v)) for v in frame["value"]) if not isinstance(p, Rejected)]
+        plays = parse_kafka_records(frame["value"], frame["timestamp"])
         yield pd.DataFrame({
+            "event_id": pd.Series([p["event_id"] for p in plays], dtype="int64"),
             "customer_id": pd.Series([p["customer_id"] for p in plays], dtype="int32"),
             "track_id": pd.Series([p["track_id"] for p in plays], dtype="int32"),
             "ismobile": pd.Series([p["ismobile"] for p in plays], dtype="int32"),
@@ -174,9 +178,12 @@ def live_profiles(kafka, settings):
     replayed batch starts from the state before it."""
     from pyspark.sql import functions as F
 
-    plays = (kafka.select("value")
+    plays = (kafka.select("value", "timestamp")
              .mapInPandas(plays_with_device_from_kafka, PLAYS_DDL)
              .withWatermark("played_at", f"{settings.interest_lateness_minutes} minutes")
+             # a record Kafka holds twice (the shipper re-sends after a crash) is one play;
+             # a copy that comes later than the watermark is dropped as late anyway
+             .dropDuplicatesWithinWatermark(["event_id"])
              .withColumn("bucket", F.col("customer_id") % PROFILE_BUCKETS))
     return (plays.groupBy("bucket")
             .applyInPandasWithState(update_profiles, outputStructType=PROFILE_OUTPUT_DDL,

@@ -11,6 +11,7 @@ other two). From event time, not arrival time:
     watermark  10 minutes behind the latest play seen: a window whose end is at
                or behind the watermark is final (Spark forgets it, and a late
                play no longer counts in it; it still counts in its later windows)
+    duplicates a record Kafka holds twice (same event id) counts once
     output     update mode: each trigger writes only the windows whose count
                changed, upserted into ba_stats with the id
                <dimension>-<key>-<window start>, so a late play replaces the
@@ -33,21 +34,23 @@ from __future__ import annotations
 
 from datetime import timezone
 
-STATS_INPUT_DDL = "customer_id INT, played_at TIMESTAMP, state STRING, device STRING"
+STATS_INPUT_DDL = "event_id LONG, customer_id INT, played_at TIMESTAMP, state STRING, device STRING"
 DIMENSIONS = ("state", "level", "device")
 UNKNOWN = "unknown"      # a play without a known state or customer level
 
 
 def plays_for_stats(frames):
-    """mapInPandas: Kafka records -> (customer_id, played_at, state, device) of the
-    well-formed plays (the enrichment query dead-letters the rest)."""
+    """mapInPandas: Kafka records (value, timestamp) -> (event_id, customer_id, played_at,
+    state, device) of the well-formed plays, each judged against its Kafka timestamp
+    (the enrichment query dead-letters the rest)."""
     import pandas as pd
 
-    from common.events import Rejected, parse_event
+    from common.events import parse_kafka_records
 
     for frame in frames:
-        plays = [p for p in (parse_event(bytes(v)) for v in frame["value"]) if not isinstance(p, Rejected)]
+        plays = parse_kafka_records(frame["value"], frame["timestamp"])
         yield pd.DataFrame({
+            "event_id": pd.Series([p["event_id"] for p in plays], dtype="int64"),
             "customer_id": pd.Series([p["customer_id"] for p in plays], dtype="int32"),
             "played_at": pd.to_datetime(pd.Series([p["datetime"] for p in plays], dtype="object"),
                                         format="%Y-%m-%d %H:%M:%S"),
@@ -94,9 +97,11 @@ def windowed_counts(records, settings):
     levels = spark.createDataFrame(
         [(c.cust_id, level_label(c.level)) for _, c, _ in iter_customers(settings.data_dir / "cust.csv") if c],
         "customer_id INT, level STRING")
-    plays = (records.select("value")
+    plays = (records.select("value", "timestamp")
              .mapInPandas(plays_for_stats, STATS_INPUT_DDL)
              .withWatermark("played_at", f"{settings.stats_lateness_minutes} minutes")
+             # a record Kafka holds twice (the shipper re-sends after a crash) counts once
+             .dropDuplicatesWithinWatermark(["event_id"])
              # a stream-static join: every play meets the customers table (small: broadcast)
              .join(F.broadcast(levels), "customer_id", "left")
              .fillna(UNKNOWN, subset=["state", "level"]))

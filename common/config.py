@@ -106,6 +106,15 @@ class Settings(BaseSettings):
     stats_slide_minutes: int = 5          # ... and how often a new window starts
     stats_lateness_minutes: int = 10      # watermark delay for the windowed aggregates
     model_error_threshold: float = 0.10
+    # Bad input never stops a stage (common.events): a play dated more than this
+    # ahead of its arrival (the Kafka record's time) is dead-lettered as
+    # datetime_in_future before it can move a watermark. Keep it below the
+    # lateness settings (10 min), so an accepted play never makes on-time plays late.
+    max_event_lead_seconds: int = 300
+    # A longer line is dead-lettered as line_too_long: the follower cuts it (its
+    # memory stays bounded), the Kafka producer never sends it (brokers take ~1 MiB).
+    max_line_bytes: int = 65536
+    interest_ttl_seconds: int = 7 * 86400   # an interest:{customer_id} set expires this long after its last change
     sms_webhook_url: str | None = None
 
     # --- stage 3 (targeting and SMS; key names are settings so tests can isolate) --

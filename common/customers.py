@@ -93,12 +93,19 @@ class Customer:
 _OPTIONAL_DEFAULTS = {"Campaign": 0, "LinkedWithApps": 0}
 
 
+# Every number of a customer is a 32-bit INT in Spark and in the index mappings
+# (common.schema.CUSTOMER_FIELDS): a bigger one would fail a whole micro-batch later.
+INT_MIN, INT_MAX = -2**31, 2**31 - 1
+
+
 def _as_int(row: dict, column: str, allowed: set[int] | None = None) -> int:
     text = (row.get(column) or "").strip()
     try:
-        value = int(float(text)) if "." in text else int(text)
-    except ValueError:
-        raise ValueError(f"{column} is not a number: {text!r}") from None
+        value = int(float(text)) if "." in text or "e" in text.lower() else int(text)
+    except (ValueError, OverflowError):     # OverflowError: "1e999" is an infinite float
+        raise ValueError(f"{column} is not a number: {text[:40]!r}") from None
+    if not INT_MIN <= value <= INT_MAX:
+        raise ValueError(f"{column} out of range (a 32-bit integer): {text[:40]!r}")
     if allowed is not None and value not in allowed:
         raise ValueError(f"{column} must be one of {sorted(allowed)}, got {value}")
     return value
@@ -110,7 +117,8 @@ def parse_customer(row: dict[str, str | None]) -> tuple[Customer, list[str]]:
     Returns the customer and a list of notes about what was repaired (empty when
     the row was clean). Raises ``ValueError`` with the reason when the row cannot
     be used: CustID not a non-negative whole number (0 is valid, as in the
-    original demo's file), or Gender/Status/Level missing or out of range.
+    original demo's file), Gender/Status/Level missing or out of range, or any
+    number beyond a 32-bit integer (an overflow never escapes as another error).
     """
     row = {k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k}
     notes = []

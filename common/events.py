@@ -13,9 +13,22 @@ Rules (one reason per rejected line, the first rule it breaks):
   empty_line          nothing but whitespace
   not_utf8            bytes that do not decode as UTF-8 (raw is kept with U+FFFD)
   wrong_column_count  not exactly the columns of common.schema.EVENT_COLUMNS
+  line_too_long       longer than the max_line_bytes setting (a reader that cut the
+                      line hands over a short stand-in instead: ``too_long_line``)
+  field_too_large, bad_csv
+                      the csv module refuses the line (a field over its 128 KiB limit)
   bad_event_id, bad_customer_id, bad_track_id
                       not a non-negative whole number
+  event_id_out_of_range, customer_id_out_of_range, track_id_out_of_range
+                      bigger than the schema's type holds (customer and track ids are
+                      32-bit INT in Spark, event ids 64-bit LONG)
   bad_datetime        not YYYY-MM-DD HH:MM:SS (common.schema.EVENT_DATETIME_FORMAT)
+  datetime_out_of_range
+                      before 1970-01-02 or after 2261-12-31: outside what every
+                      reader of the date holds (pandas stops at 2262, the watermark at 1970)
+  datetime_in_future  later than ``received_at`` + the max_event_lead_seconds setting:
+                      such a play would move the stage-2 watermarks ahead and make
+                      every on-time play after it "late"
   bad_ismobile        not 0 or 1
   bad_zip             not 3-5 digits (leading zeros may have been dropped)
 
@@ -23,13 +36,18 @@ A well-formed zip that is missing from the zip table is NOT rejected: the play
 happened, so it is indexed, just without location/state/city (and it is
 counted in ``summary['unknown_zip']`` by the shipper). Losing real plays because
 the zip table is older than the data would be the worse error.
+
+``received_at`` is when the line arrived: the Kafka record's timestamp in stage 2
+(so every query of the job, and a replay after a restart, judges a play alike),
+the clock when not given. A dead letter keeps at most RAW_KEEP_BYTES of its input
+plus the input's length (``cap_raw``), so one huge line makes a small document.
 """
 from __future__ import annotations
 
 import csv
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from common.geo import lookup_zip, normalize_zip
 from common.schema import EVENT_COLUMNS, EVENT_DATETIME_FORMAT
@@ -39,6 +57,44 @@ from common.schema import EVENT_COLUMNS, EVENT_DATETIME_FORMAT
 class Rejected:
     reason: str
     raw: str
+
+
+# The biggest ids the schema's types hold (common.schema.EVENT_FIELDS): a bigger
+# customer id in Spark's INT column would fail the whole micro-batch, and again
+# on every restart, since the checkpoint replays it.
+ID_LIMITS = {"event_id": 2**63 - 1, "customer_id": 2**31 - 1, "track_id": 2**31 - 1}
+# Event times every reader holds: epoch milliseconds stay positive in any time
+# zone (the stateful queries' watermark starts at 0) and pandas' nanosecond
+# timestamps end in April 2262.
+EARLIEST_PLAY = datetime(1970, 1, 2)
+LATEST_PLAY = datetime(2262, 1, 1)
+RAW_KEEP_BYTES = 4096           # what a dead letter keeps of its input
+# A line longer than max_line_bytes is replaced, by whoever cuts it (the
+# follower, the Kafka producer), with this mark, its length, where it started
+# and its first bytes; parse_event rejects it as line_too_long. The NUL byte
+# never starts a real line.
+TOO_LONG_MARK = b"\x00line_too_long\x00"
+
+
+def too_long_line(head: bytes, length: int, start: int | None = None) -> bytes:
+    """The short stand-in for a line of ``length`` bytes that starts with ``head``."""
+    where = b"" if start is None else b" starting at byte %d" % start
+    return TOO_LONG_MARK + b"%d bytes%s, first bytes: " % (length, where) + head[:RAW_KEEP_BYTES]
+
+
+def cap_raw(raw: str, keep: int = RAW_KEEP_BYTES) -> str:
+    """``raw`` itself when short; else its first ``keep`` bytes (UTF-8) and its length."""
+    data = raw.encode("utf-8", errors="replace")
+    if len(data) <= keep:
+        return raw
+    head = data[:keep].decode("utf-8", errors="ignore")     # never half a character
+    return f"{head}... [cut: {len(data)} bytes in all]"
+
+
+def _settings():
+    from common.config import get_settings      # lazily: the rules above need no settings
+
+    return get_settings()
 
 
 def _whole_number(text: str) -> int | None:
@@ -62,8 +118,19 @@ def parse_datetime(text: str) -> tuple[datetime, str]:
     return played_at, played_at.strftime(EVENT_DATETIME_FORMAT)
 
 
-def split_line(raw: bytes | str) -> list[str] | Rejected:
-    """Decode and split one CSV line (no header, no quoting needed, but allowed)."""
+def split_line(raw: bytes | str, max_line_bytes: int | None = None) -> list[str] | Rejected:
+    """Decode and split one CSV line (no header, no quoting needed, but allowed).
+    ``max_line_bytes`` defaults to the setting of that name."""
+    if isinstance(raw, (bytes, bytearray)) and raw.startswith(TOO_LONG_MARK):
+        return Rejected("line_too_long", bytes(raw[len(TOO_LONG_MARK):]).decode("utf-8", errors="replace"))
+    limit = max_line_bytes or _settings().max_line_bytes
+    if len(raw) > limit:     # characters of a str: at most its bytes, so never a false alarm
+        size = len(raw.encode("utf-8", errors="replace")) if isinstance(raw, str) else len(raw)
+        if size > limit:
+            head = raw[:RAW_KEEP_BYTES]
+            head = head.encode("utf-8", errors="replace") if isinstance(head, str) else bytes(head)
+            return Rejected("line_too_long", too_long_line(head, size)[len(TOO_LONG_MARK):]
+                            .decode("utf-8", errors="replace"))
     if isinstance(raw, bytes):
         try:
             text = raw.decode("utf-8")
@@ -74,7 +141,10 @@ def split_line(raw: bytes | str) -> list[str] | Rejected:
     text = text.rstrip("\r\n")
     if not text.strip():
         return Rejected("empty_line", text)
-    columns = next(csv.reader([text]))
+    try:
+        columns = next(csv.reader([text]))
+    except csv.Error as err:     # e.g. "field larger than field limit (131072)"
+        return Rejected("field_too_large" if "field limit" in str(err) else "bad_csv", text)
     if len(columns) != len(EVENT_COLUMNS):
         return Rejected("wrong_column_count", text)
     return columns
@@ -98,9 +168,14 @@ def customer_key(raw: bytes | str) -> bytes | None:
     return str(customer).encode() if customer is not None else None
 
 
-def parse_event(raw: bytes | str) -> dict | Rejected:
-    """One live-file line -> a stage-1 document (common.schema.STAGE1_DOC_FIELDS)."""
-    columns = split_line(raw)
+def parse_event(raw: bytes | str, received_at: datetime | None = None,
+                max_lead_seconds: float | None = None,
+                max_line_bytes: int | None = None) -> dict | Rejected:
+    """One live-file line -> a stage-1 document (common.schema.STAGE1_DOC_FIELDS).
+
+    ``received_at`` (naive UTC; default: now) and ``max_lead_seconds`` (default:
+    the max_event_lead_seconds setting) bound how far in the future a play may be."""
+    columns = split_line(raw, max_line_bytes)
     if isinstance(columns, Rejected):
         return columns
     text = ",".join(columns)
@@ -111,12 +186,22 @@ def parse_event(raw: bytes | str) -> dict | Rejected:
         number = _whole_number(values[name])
         if number is None:
             return Rejected(f"bad_{name}", text)
+        if number > ID_LIMITS[name]:
+            return Rejected(f"{name}_out_of_range", text)
         doc[name] = number
 
     try:
         played_at, doc["datetime"] = parse_datetime(values["datetime"])
     except ValueError:
         return Rejected("bad_datetime", text)
+    if not EARLIEST_PLAY <= played_at < LATEST_PLAY:
+        return Rejected("datetime_out_of_range", text)
+    if received_at is None:
+        received_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    if max_lead_seconds is None:
+        max_lead_seconds = _settings().max_event_lead_seconds
+    if played_at > received_at + timedelta(seconds=max_lead_seconds):
+        return Rejected("datetime_in_future", text)
 
     if values["ismobile"].strip() not in ("0", "1"):
         return Rejected("bad_ismobile", text)
@@ -141,6 +226,20 @@ def deadletter_doc(rejected: Rejected, source: str, rejected_at: datetime) -> di
     return {
         "source": source,
         "reason": rejected.reason,
-        "raw": rejected.raw,
+        "raw": cap_raw(rejected.raw),
         "rejected_at": rejected_at.strftime(EVENT_DATETIME_FORMAT),
     }
+
+
+def parse_kafka_records(values, timestamps) -> list[dict]:
+    """The well-formed plays among Kafka record values (bytes), each judged against
+    its own record's timestamp (``received_at``), so every query of the stage-2 job,
+    and a replay after a restart, keeps exactly the same plays. The rejected ones
+    are skipped: the enrichment query dead-letters them."""
+    import pandas as pd
+
+    received = pd.to_datetime(pd.Series(timestamps))
+    if received.dt.tz is not None:
+        received = received.dt.tz_convert("UTC").dt.tz_localize(None)
+    plays = (parse_event(bytes(v), received_at=t) for v, t in zip(values, received))
+    return [p for p in plays if not isinstance(p, Rejected)]

@@ -58,8 +58,9 @@ def iter_customers(path: str | Path) -> Iterator[tuple[int, Customer | None, str
 
     * a usable row: ``customer`` is set; ``note`` says what was repaired
       (a missing trailing field, a zip without its leading zeros), or is "";
-    * an unusable row (bad CustID, Gender, Status or Level) or a repeated
-      CustID (the first one is kept): ``customer`` is None, ``note`` the reason;
+    * an unusable row (bad CustID, Gender, Status or Level, a number beyond 32
+      bits, a field the csv module refuses) or a repeated CustID (the first one
+      is kept): ``customer`` is None, ``note`` the reason;
     * blank lines are skipped silently; a file without a header row gets the
       schema's column names. Raises ValueError for a file that is not a cust.csv.
     """
@@ -75,13 +76,22 @@ def iter_customers(path: str | Path) -> Iterator[tuple[int, Customer | None, str
                                 skipinitialspace=True)
         if has_header:
             reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
-        for record in reader:
+        while True:
+            before = reader.line_num
+            try:
+                record = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as err:       # a field over the csv module's limit (128 KiB)
+                # (Python versions differ on whether line_num counts the refused line)
+                yield max(reader.line_num, before + 1), None, f"unreadable row: {err}"
+                continue
             line_no = reader.line_num
             if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
                 continue                                            # blank line
             try:
                 customer, notes = parse_customer(record)
-            except (ValueError, TypeError, AttributeError) as err:
+            except (ValueError, TypeError, AttributeError, OverflowError) as err:
                 yield line_no, None, str(err)
                 continue
             if customer.cust_id in seen:

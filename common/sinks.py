@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from elasticsearch import Elasticsearch, helpers
 
 from common.config import Settings
-from common.events import Rejected, deadletter_doc
+from common.events import RAW_KEEP_BYTES, Rejected, deadletter_doc, too_long_line
 from common.schema import Field, es_index_template
 
 
@@ -122,7 +122,13 @@ class KafkaEventProducer:
     one customer's plays stay in order. ``flush`` raises if any send since the
     last flush failed, so a caller commits its offset only after a clean flush.
     The producer is idempotent: a send that librdkafka retries is still stored
-    once. Used as a context manager it flushes on exit, also on Ctrl-C."""
+    once. Used as a context manager it flushes on exit, also on Ctrl-C.
+
+    A value longer than the max_line_bytes setting (far below the ~1 MiB a broker
+    takes) is never handed to librdkafka, which would fail the whole flush with
+    MSG_SIZE_TOO_LARGE, again on every retry: its short stand-in
+    (common.events.too_long_line) is sent instead, so the stage-2 job
+    dead-letters it as line_too_long. ``cut`` counts them."""
 
     # librdkafka settings; keys are librdkafka's own names
     CONFIG = {"acks": "all",
@@ -140,6 +146,8 @@ class KafkaEventProducer:
 
         self.topic = topic or settings.kafka_topic
         self.producer = kafka_producer(settings, {**self.CONFIG, **overrides})
+        self.max_value_bytes = settings.max_line_bytes
+        self.cut = 0
         self._sent = 0
         self._errors: list = []
 
@@ -148,6 +156,9 @@ class KafkaEventProducer:
             self._errors.append(err)
 
     def send(self, value: bytes, key: bytes | None = None) -> None:
+        if len(value) > self.max_value_bytes:
+            value = too_long_line(value[:RAW_KEEP_BYTES], len(value))
+            self.cut += 1
         while True:
             try:
                 self.producer.produce(self.topic, value=value, key=key, on_delivery=self._delivered)

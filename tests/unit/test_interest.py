@@ -42,7 +42,10 @@ def test_densest_window_wins_over_earlier_smaller_one():
     assert densest_window(times, 3, W) == InterestWindow(at("50:00")[0], at("53:00")[0], 4)
 
 
-def test_duplicates_count_as_plays():
+def test_plays_at_the_same_second_count_as_plays():
+    """densest_window counts the plays it is given: three different events at one
+    second are three plays (a record that Kafka holds twice is removed before, by
+    its event id: see test_a_record_seen_twice_counts_once below)."""
     times = at("00:00", "00:00", "00:00")
     assert densest_window(times, 3, W) == InterestWindow(times[0], times[0], 3)
 
@@ -91,15 +94,21 @@ class FakeGroupState:
 
 
 BASE = 28_000_000   # minutes since 1970, so minute 0 of the test is in 2023
+_IDS = iter(range(1_000_000, 10**9, 1000))   # first event id of each batch (no id used twice)
 
 
 def batch(state, *plays):
-    """Feed (customer, track, minute) plays; returns the emitted rows as tuples (minutes)."""
+    """Feed (customer, track, minute[, event id]) plays; returns the emitted rows as
+    tuples (minutes). Without an event id each play gets a new one."""
+    import itertools
+
     import pandas as pd
 
     from stage2.interest import update_interest_list
 
-    frame = pd.DataFrame({"customer_id": [p[0] for p in plays], "track_id": [p[1] for p in plays],
+    new_ids = itertools.count(next(_IDS))          # a block of ids no other batch uses
+    ids = [p[3] if len(p) > 3 else next(new_ids) for p in plays]
+    frame = pd.DataFrame({"event_id": ids, "customer_id": [p[0] for p in plays], "track_id": [p[1] for p in plays],
                           "played_at": pd.to_datetime([(BASE + p[2]) * 60_000 for p in plays], unit="ms")})
     out = list(update_interest_list((0,), iter([frame]), state, 3, 30 * 60_000))
     rows = out[0].itertuples(index=False) if out else []
@@ -118,4 +127,40 @@ def test_state_function_emits_only_new_or_denser_windows_and_drops_late_plays():
     assert state.timeout == (BASE + 41 + 30) * 60_000
     state.watermark, state.hasTimedOut = (BASE + 72) * 60_000, True              # timeout: recent plays forgotten
     assert batch(state) == []
-    assert state.value[0] == [] and list(state.value[3]) == [1]         # only the emitted window is kept
+    assert state.value[0] == [] and list(state.value[4]) == [1]         # only the emitted window is kept
+
+
+def test_a_record_seen_twice_counts_once():
+    """The shipper may send a record to Kafka again after a crash: the same event id
+    is one play, in the same micro-batch or a later one; another event id at the
+    same second is another play."""
+    state = FakeGroupState()
+    assert batch(state, (1, 10, 0, 1), (1, 10, 10, 2), (1, 10, 10, 2)) == []     # copy in the same batch
+    assert batch(state, (1, 10, 0, 1), (1, 10, 10, 2)) == []                     # copies in a later batch
+    assert batch(state, (1, 10, 20, 3)) == [(1, 10, 0, 20, 3)]
+    assert batch(state, (1, 10, 20, 3)) == []                                    # no 4th play
+    assert batch(state, (1, 10, 20, 4)) == [(1, 10, 0, 20, 4)]                   # same second, new event
+
+
+def test_state_keeps_only_plays_that_can_still_count():
+    """State older than the window + lateness is dropped: after the watermark moves
+    on, the recent plays are forgotten and the state holds only the emitted windows."""
+    state = FakeGroupState()
+    batch(state, *[(c, 10, m) for c in range(5) for m in (0, 1)])
+    assert len(state.value[0]) == 10
+    state.watermark = (BASE + 40) * 60_000            # 1 + 30 < 40: none of them can share a window now
+    batch(state, (9, 10, 41))
+    assert list(state.value[0]) == [9]
+
+
+def test_a_frame_without_event_ids_still_works():
+    """The older wiring (plays_from_kafka, no event id): a play is known by customer, track and second."""
+    import pandas as pd
+
+    from stage2.interest import update_interest_list
+
+    state = FakeGroupState()
+    frame = pd.DataFrame({"customer_id": [1, 1, 1, 1], "track_id": [10, 10, 10, 10],
+                          "played_at": pd.to_datetime([(BASE + m) * 60_000 for m in (0, 5, 5, 9)], unit="ms")})
+    out = list(update_interest_list((0,), iter([frame]), state, 3, 30 * 60_000))
+    assert out[0]["plays"].tolist() == [3]
