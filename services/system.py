@@ -119,10 +119,14 @@ def secure_run_dir(s: Settings) -> None:
     signal any process. Earlier versions gave this folder to the Elasticsearch user."""
     d = run_dir(s)
     st = d.lstat()
-    if st.st_uid != os.geteuid():
-        os.chown(d, os.geteuid(), os.getegid())
-    if stat.S_IMODE(st.st_mode) & 0o022:
-        os.chmod(d, 0o755)
+    try:
+        if st.st_uid != os.geteuid():
+            os.chown(d, os.geteuid(), os.getegid())
+        if stat.S_IMODE(st.st_mode) & 0o022:
+            os.chmod(d, 0o755)
+    except PermissionError:
+        raise ServiceError(f"{d} belongs to another user (uid {st.st_uid}), who could make `down` signal any "
+                           f"process: stop the engines it lists, then remove it (sudo rm -r {d})") from None
 
 
 def log_dir(s: Settings) -> Path:

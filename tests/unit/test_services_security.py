@@ -18,7 +18,7 @@ from common.config import Settings, env_file_warning
 from services import kafka_broker, redis_server
 from services.fetch import check_checksum, pinned_checksums, versions
 from services.system import (ServiceError, blocked_folder, check_bind, cmdline_matches, is_loopback,
-                             process_cmdline, write_pid_file)
+                             process_cmdline, secure_run_dir, write_pid_file)
 from tools.doctor import runtime_check, runtime_sizes
 
 
@@ -155,3 +155,14 @@ def test_doctor_warns_with_sizes_when_the_runtime_grows(tmp_path):
     status, _, detail = runtime_check(s)
     assert status.strip() == "warn" and "data 0.0 GB" in detail and "make reset" in detail
     assert runtime_check(Settings(runtime_dir=tmp_path, downloads_dir=tmp_path))[0].strip() == "ok"
+
+
+def test_a_run_folder_others_could_write_is_made_ours_before_a_start(tmp_path):
+    s = Settings(runtime_dir=tmp_path)
+    run = tmp_path / "run"
+    run.mkdir()
+    run.chmod(0o777)
+    if os.geteuid() == 0:
+        os.chown(run, 65534, 65534)          # as an earlier version left it: the Elasticsearch user's
+    secure_run_dir(s)
+    assert run.stat().st_uid == os.geteuid() and stat.S_IMODE(run.stat().st_mode) == 0o755
