@@ -20,7 +20,7 @@
 const path = require('node:path');
 const express = require('express');
 const { Client } = require('@elastic/elasticsearch');
-const { readConfig, esClientOptions } = require('./lib/config');
+const { readConfig, esClientOptions, bindProblem } = require('./lib/config');
 const { fetchEventStats } = require('./lib/queries');
 const { RedisRelay } = require('./lib/relay');
 const { SseClients } = require('./lib/sse');
@@ -136,7 +136,14 @@ function createDashboard(config = readConfig(), log = console) {
 }
 
 if (require.main === module) {
-  const dashboard = createDashboard();
+  const config = readConfig();
+  const problem = bindProblem(config.host, config.allowRemoteBind);
+  if (problem && problem.refused) {
+    console.error(`dashboard: ${problem.message}`);
+    process.exit(1);
+  }
+  if (problem) console.warn(`dashboard: ${problem.message}`);
+  const dashboard = createDashboard(config);
   const { host, port } = dashboard.config;
   dashboard.start().then(
     () => console.log(`dashboard: http://${host}:${port}  (Elasticsearch ${dashboard.config.esUrl}, Redis ${dashboard.config.redisUrl})`),

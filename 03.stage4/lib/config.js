@@ -38,6 +38,8 @@ function readConfig(env = process.env) {
     refreshMs: Number(env.DASHBOARD_REFRESH_MS || 2000),
     windowMinutes: Number(env.DASHBOARD_WINDOW_MINUTES || 30),
     maxClients: Number(env.DASHBOARD_MAX_CLIENTS || 50),     // open pages at once; then 503
+    // like the engines (services/system.py): binding beyond loopback needs ALLOW_REMOTE_BIND=yes
+    allowRemoteBind: /^(yes|y|true|t|on|1)$/i.test(String(env.ALLOW_REMOTE_BIND)),   // 'True' from run_stage4
   };
 }
 
@@ -52,4 +54,17 @@ function esClientOptions(config) {
   return options;
 }
 
-module.exports = { readConfig, esClientOptions };
+/**
+ * null when `host` is loopback; otherwise what to say: a warning when allowed, else the refusal.
+ * The page shows customer names from the SMS notices and asks for no password.
+ */
+function bindProblem(host, allowed) {
+  const net = require('node:net');
+  const loopback = host === 'localhost' || host === '::1' || (net.isIPv4(host) && host.startsWith('127.'));
+  if (loopback) return null;
+  const risk = `BIND_HOST=${host} lets other machines open the dashboard, which shows customer names and asks for no password`;
+  return allowed ? { refused: false, message: `WARNING: ${risk} (allowed by ALLOW_REMOTE_BIND=yes)` }
+    : { refused: true, message: `${risk}. Refused: set BIND_HOST=127.0.0.1, or confirm with ALLOW_REMOTE_BIND=yes` };
+}
+
+module.exports = { readConfig, esClientOptions, bindProblem };

@@ -1,4 +1,5 @@
-// The dashboard on a shared network: it does not say what it runs (no X-Powered-By),
+// The dashboard on a shared network: it binds beyond loopback only with ALLOW_REMOTE_BIND=yes,
+// does not say what it runs (no X-Powered-By),
 // serves at most DASHBOARD_MAX_CLIENTS pages at once (503 beyond, with the reason), and a
 // page that stops reading misses frames instead of making the server buffer them.
 // The engines are not needed: the dashboard runs with Elasticsearch and Redis unreachable.
@@ -11,7 +12,7 @@ const net = require('node:net');
 const { once } = require('node:events');
 const { setTimeout: sleep } = require('node:timers/promises');
 const { createDashboard } = require('../server');
-const { readConfig } = require('../lib/config');
+const { readConfig, bindProblem } = require('../lib/config');
 const { SseClients } = require('../lib/sse');
 
 const quiet = { log() {}, warn() {}, error() {} };
@@ -50,6 +51,18 @@ async function openStream(url) {
   }
   return { status: res.status, text: await res.text() };
 }
+
+test('binds beyond loopback only when ALLOW_REMOTE_BIND=yes confirms it', () => {
+  for (const host of ['127.0.0.1', '::1', 'localhost']) assert.equal(bindProblem(host, false), null);
+  const refused = bindProblem('0.0.0.0', readConfig({}).allowRemoteBind);
+  assert.equal(refused.refused, true);
+  assert.match(refused.message, /ALLOW_REMOTE_BIND=yes/);
+  const allowed = bindProblem('0.0.0.0', readConfig({ ALLOW_REMOTE_BIND: 'yes' }).allowRemoteBind);
+  assert.equal(allowed.refused, false);
+  assert.match(allowed.message, /^WARNING/);
+  assert.equal(readConfig({ ALLOW_REMOTE_BIND: 'True' }).allowRemoteBind, true);     // as run_stage4 passes it
+  assert.equal(readConfig({ ALLOW_REMOTE_BIND: 'False' }).allowRemoteBind, false);
+});
 
 test('does not send X-Powered-By', async () => {
   const { dashboard, base } = await startDashboard({});
