@@ -207,8 +207,7 @@ def plays_with_ids_from_kafka(frames):
     from common.events import parse_kafka_records
 
     for frame in frames:
-        received = frame["timestamp"] if "timestamp" in frame else [None] * len(frame)
-        plays = parse_kafka_records(frame["value"], received)
+        plays = parse_kafka_records(frame["value"], frame["timestamp"] if "timestamp" in frame else None)
         yield pd.DataFrame({
             "event_id": pd.Series([p["event_id"] for p in plays], dtype="int64"),
             "customer_id": pd.Series([p["customer_id"] for p in plays], dtype="int32"),

@@ -238,8 +238,13 @@ def parse_kafka_records(values, timestamps) -> list[dict]:
     are skipped: the enrichment query dead-letters them."""
     import pandas as pd
 
-    received = pd.to_datetime(pd.Series(timestamps))
-    if received.dt.tz is not None:
-        received = received.dt.tz_convert("UTC").dt.tz_localize(None)
+    if timestamps is None:
+        received = [None] * len(values)          # not selected: the clock is the reference
+    else:
+        stamps = pd.to_datetime(pd.Series(timestamps))
+        if stamps.dt.tz is not None:
+            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+        # a missing stamp (NaT) compares False with everything: it would let any date through
+        received = [None if pd.isna(t) else t for t in stamps]
     plays = (parse_event(bytes(v), received_at=t) for v, t in zip(values, received))
     return [p for p in plays if not isinstance(p, Rejected)]
