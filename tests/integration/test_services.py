@@ -124,6 +124,15 @@ def test_down_does_not_signal_a_pid_that_is_not_the_engine(tmp_path, capsys):
         sleeper.wait()
 
 
+def test_binding_beyond_loopback_is_refused_without_the_confirmation(tmp_path):
+    env = dict(os.environ, BIND_HOST="0.0.0.0", RUNTIME_DIR=str(tmp_path), REDIS_PORT=str(_free_port()))
+    env.pop("ALLOW_REMOTE_BIND", None)
+    res = subprocess.run([sys.executable, "-m", "services", "up", "redis"], cwd=REPO_ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1 and "NO authentication" in res.stderr and "ALLOW_REMOTE_BIND=yes" in res.stderr
+    assert "starting ..." not in res.stdout and not (tmp_path / "run" / "redis.pid").exists()
+
+
 def test_port_taken_by_foreign_listener_fails_with_the_port(tmp_path):
     with socket.socket() as foreign:
         foreign.bind(("127.0.0.1", 0))
