@@ -11,7 +11,7 @@ other two). From event time, not arrival time:
     watermark  10 minutes behind the latest play seen: a window whose end is at
                or behind the watermark is final (Spark forgets it, and a late
                play no longer counts in it; it still counts in its later windows)
-    duplicates a record Kafka holds twice (same event id) counts once
+    duplicates a record Kafka holds twice (same event id) counts once in each window
     output     update mode: each trigger writes only the windows whose count
                changed, upserted into ba_stats with the id
                <dimension>-<key>-<window start>, so a late play replaces the
@@ -100,15 +100,20 @@ def windowed_counts(records, settings):
     plays = (records.select("value", "timestamp")
              .mapInPandas(plays_for_stats, STATS_INPUT_DDL)
              .withWatermark("played_at", f"{settings.stats_lateness_minutes} minutes")
-             # a record Kafka holds twice (the shipper re-sends after a crash) counts once
-             .dropDuplicatesWithinWatermark(["event_id"])
              # a stream-static join: every play meets the customers table (small: broadcast)
              .join(F.broadcast(levels), "customer_id", "left")
              .fillna(UNKNOWN, subset=["state", "level"]))
-    # one row per play and dimension: (played_at, "state", "CA"), (played_at, "level", "Free") ...
-    keyed = plays.select("played_at", F.explode(F.array(*[
+    # one row per play and window it falls in (6 of them)
+    windowed = plays.select(F.window("played_at", f"{settings.stats_window_minutes} minutes",
+                                     f"{settings.stats_slide_minutes} minutes").alias("window"),
+                            "event_id", *DIMENSIONS)
+    # A record Kafka holds twice (the shipper re-sends after a crash) counts once.
+    # Deduplicating per (event, window) keeps Spark's rule for late plays: a copy,
+    # like any row, is dropped only in the windows that are final, and the
+    # deduplication forgets an event's window when that window becomes final.
+    distinct = windowed.dropDuplicates(["event_id", "window"])
+    # one row per play, window and dimension: (window, "state", "CA"), (window, "level", "Free") ...
+    keyed = distinct.select("window", F.explode(F.array(*[
         F.struct(F.lit(d).alias("dimension"), F.col(d).alias("key")) for d in DIMENSIONS])).alias("k"))
-    window = F.window("played_at", f"{settings.stats_window_minutes} minutes",
-                      f"{settings.stats_slide_minutes} minutes")
-    return (keyed.groupBy(window, F.col("k.dimension").alias("dimension"), F.col("k.key").alias("key"))
+    return (keyed.groupBy("window", F.col("k.dimension").alias("dimension"), F.col("k.key").alias("key"))
             .agg(F.count("*").alias("plays")))
