@@ -124,13 +124,10 @@ def split_line(raw: bytes | str, max_line_bytes: int | None = None) -> list[str]
     if isinstance(raw, (bytes, bytearray)) and raw.startswith(TOO_LONG_MARK):
         return Rejected("line_too_long", bytes(raw[len(TOO_LONG_MARK):]).decode("utf-8", errors="replace"))
     limit = max_line_bytes or _settings().max_line_bytes
-    if len(raw) > limit:     # characters of a str: at most its bytes, so never a false alarm
-        size = len(raw.encode("utf-8", errors="replace")) if isinstance(raw, str) else len(raw)
-        if size > limit:
-            head = raw[:RAW_KEEP_BYTES]
-            head = head.encode("utf-8", errors="replace") if isinstance(head, str) else bytes(head)
-            return Rejected("line_too_long", too_long_line(head, size)[len(TOO_LONG_MARK):]
-                            .decode("utf-8", errors="replace"))
+    if len(raw) > limit:     # a str has at most as many characters as bytes: count its bytes
+        data = raw.encode("utf-8", errors="replace") if isinstance(raw, str) else bytes(raw)
+        if len(data) > limit:
+            return split_line(too_long_line(data[:RAW_KEEP_BYTES], len(data)))
     if isinstance(raw, bytes):
         try:
             text = raw.decode("utf-8")
