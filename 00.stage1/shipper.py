@@ -14,6 +14,13 @@ resumes without losing or repeating a line.
   --history     load the whole data/tracks.csv, original timestamps, as fast as
                 the bulk API allows (refresh turned off during the load).
 
+When the sink's engine goes away (killed, paused, restarting) the shipper
+waits for it with one status line per retry (common.retry) and then goes on
+with the same batch: nothing is committed before the sink confirmed it, so
+nothing is lost, and nothing is sent twice (Elasticsearch: same ids; Kafka: the
+idempotent producer keeps the unacknowledged messages and delivers them once).
+It exits 1, saying so, only after ENGINE_GIVE_UP_SECONDS without the engine.
+
 A bounded run ships until its own plays are shipped: ``--max-events N`` with
 ``--first-event-id F`` waits for the plays F .. F+N-1 (what the generator wrote
 for this run); lines an earlier run left behind are shipped too, first, and
@@ -33,6 +40,7 @@ import threading
 import time
 from pathlib import Path
 
+from confluent_kafka import KafkaException
 from elasticsearch import helpers
 
 from common.bounded import Bounds, add_bounded_args, stop_on_signals
@@ -40,6 +48,7 @@ from common.clients import EngineUnavailable, ensure_topic, es_client
 from common.config import Settings, get_settings
 from common.events import Rejected, customer_key, event_id_of, parse_event
 from common.progress import ProgressLine
+from common.retry import call_with_retry
 from common.schema import DEADLETTER_FIELDS, STAGE1_DOC_FIELDS
 from common.sinks import EsBulkSink, KafkaEventProducer, ensure_index, set_refresh_interval
 from stage1.follower import FileFollower, Line
@@ -53,14 +62,19 @@ LIVE_BATCH_LINES = 500
 class ToElasticsearch:
     """Parse lines; index events, dead-letter the rest. ``ship`` returns when ES confirmed."""
 
-    def __init__(self, settings: Settings, index: str):
-        self.es = es_client(settings)
+    def __init__(self, settings: Settings, index: str, stop: threading.Event | None = None):
+        self.url, self.stop = settings.es_url, stop
+        self.es = es_client(settings, check=False)
         self.index = index
-        ensure_index(self.es, index, STAGE1_DOC_FIELDS)
-        ensure_index(self.es, settings.index_deadletter, DEADLETTER_FIELDS)
+        self.retry(lambda: (ensure_index(self.es, index, STAGE1_DOC_FIELDS),
+                            ensure_index(self.es, settings.index_deadletter, DEADLETTER_FIELDS)))
         self.sink = EsBulkSink(self.es, index, settings.index_deadletter, source="shipper",
                                chunk_size=settings.bulk_size)
         self.counts = {"shipped": 0, "indexed": 0, "rejected": 0}
+
+    def retry(self, call):
+        """``call()``, waiting while Elasticsearch does not answer (common.retry)."""
+        return call_with_retry(call, "Elasticsearch", self.url, stop=self.stop)
 
     def ship(self, lines: list[Line]) -> None:
         docs, bad = [], []
@@ -70,32 +84,41 @@ class ToElasticsearch:
                 bad.append((parsed.reason, parsed.raw, f"{line.position.inode}:{line.offset}"))
             else:
                 docs.append(parsed)
-        result = self.sink.write(docs)
-        self.sink.write_deadletters(bad)
+        # the whole batch again after an outage: same ids, so nothing is doubled
+        result = self.retry(lambda: (self.sink.write(docs), self.sink.write_deadletters(bad))[0])
         self.counts["shipped"] += len(lines)
         self.counts["indexed"] += result.indexed
         self.counts["rejected"] += len(bad) + len(result.failed)
 
     def finish(self) -> str:
-        self.sink.refresh()   # everything shipped is searchable when we return
-        total = self.es.count(index=self.index)["count"]
+        self.retry(self.sink.refresh)   # everything shipped is searchable when we return
+        total = self.retry(lambda: self.es.count(index=self.index)["count"])
         return f"(index {self.index} now holds {total} documents)"
 
 
 class ToKafka:
     """Send raw lines keyed by customer id; ``ship`` returns when every broker acknowledged."""
 
-    def __init__(self, settings: Settings, topic: str):
-        ensure_topic(topic, settings=settings)
+    def __init__(self, settings: Settings, topic: str, stop: threading.Event | None = None):
+        self.url, self.stop, self.timeout = settings.kafka_bootstrap_servers, stop, settings.engine_timeout_seconds
         self.topic = topic
-        self.producer = KafkaEventProducer(settings, topic)
+        call_with_retry(lambda: ensure_topic(topic, settings=settings), "Kafka", self.url, stop=stop)
+        # librdkafka keeps an unacknowledged message and retries it by itself while the
+        # broker is away; it gives one up only after the give-up time, as we do.
+        give_up_ms = int(settings.engine_give_up_seconds * 1000)
+        self.producer = call_with_retry(
+            lambda: KafkaEventProducer(settings, topic, **{"message.timeout.ms": give_up_ms}),
+            "Kafka", self.url, stop=stop)
         self.counts = {"shipped": 0, "sent": 0, "rejected": 0}
 
     def ship(self, lines: list[Line]) -> None:
         for line in lines:
             if line.data.strip():
                 self.producer.send(line.data, key=customer_key(line.data))
-        sent = self.producer.flush()
+        sent = sum(1 for line in lines if line.data.strip())
+        # Wait for the acknowledgements, one status line per timeout while the broker
+        # is away. Nothing is sent again: the messages wait in librdkafka's queue.
+        call_with_retry(lambda: self.producer.flush(timeout=self.timeout), "Kafka", self.url, stop=self.stop)
         self.counts["shipped"] += len(lines)
         self.counts["sent"] += sent
         self.counts["rejected"] += len(lines) - sent   # empty lines: nothing to send
@@ -138,7 +161,7 @@ def ship_live(follower: FileFollower, sink, bounds: Bounds, stop: threading.Even
                 own_in_batch += plays.is_own(line.data)
             enough = bounds.max_events is not None and plays.own + own_in_batch >= bounds.max_events
             if batch and (line is None or len(batch) >= LIVE_BATCH_LINES or enough):
-                sink.ship(batch)
+                sink.ship(batch)                        # waits while the engine is away
                 follower.commit(batch[-1].position)     # only after the sink confirmed
                 plays.own += own_in_batch
                 plays.backlog += len(batch) - own_in_batch
@@ -220,11 +243,11 @@ def main(argv: list[str] | None = None) -> int:
             if not a.source.exists():
                 print(f"{a.source} is missing; generate it with: make data", file=sys.stderr)
                 return 1
-            sink = ToElasticsearch(s, a.index)
+            sink = ToElasticsearch(s, a.index, stop)
             ship_history(a.source, sink, a.bulk_size, a.max_events, stop)
         else:
             target = a.index if a.sink == "es" else a.topic
-            sink = ToElasticsearch(s, a.index) if a.sink == "es" else ToKafka(s, a.topic)
+            sink = ToElasticsearch(s, a.index, stop) if a.sink == "es" else ToKafka(s, a.topic, stop)
             offset_file = a.offset_file or default_offset_file(s, a.sink, target, a.live_file)
             follower = FileFollower(a.live_file, offset_file)
             print(f"shipper: following {a.live_file} -> {a.sink}:{target} (offsets in {offset_file})",
@@ -232,7 +255,14 @@ def main(argv: list[str] | None = None) -> int:
             ship_live(follower, sink, bounds, stop, plays)
         where = sink.finish()
     except EngineUnavailable as exc:
+        if stop.is_set():           # Ctrl-C while waiting for an engine: what is not committed is shipped next time
+            print("shipper: stopped while waiting for the engine", flush=True)
+            return 0
         print(f"shipper: {exc}", file=sys.stderr)
+        return 1
+    except KafkaException as exc:   # a message not delivered within the give-up time
+        print(f"shipper: Kafka at {s.kafka_bootstrap_servers} did not take the messages "
+              f"({exc.args[0].str()}); they are sent again at the next start", file=sys.stderr)
         return 1
     c = sink.counts
     backlog = f", {plays.backlog} of them left by earlier runs" if plays.first is not None and plays.backlog else ""

@@ -15,6 +15,10 @@ same rules as stage 1), look every customer up with ONE pipelined Redis round
 trip, add the track, bulk-index, dead-letter what cannot be parsed. It lives in
 this importable module, not in the job's script, so Spark's Python workers can
 import it (a function of a script's ``__main__`` could not be found by them).
+
+Every Redis and Elasticsearch request of a partition is retried with bounded
+backoff while the engine is away (common.retry), so a restarting engine only
+delays the micro-batch; a replayed request rewrites the same ids.
 """
 from __future__ import annotations
 
@@ -92,7 +96,14 @@ def index_partition(batches, settings, catalog: dict, index: str, naive: bool = 
     import pyarrow.compute as pc
 
     from common.events import Rejected, event_id_of, parse_event
+    from common.retry import call_with_retry
     from common.sinks import EsBulkSink, read_hashes
+
+    def from_redis(call):
+        return call_with_retry(call, "Redis", settings.redis_url)
+
+    def to_elasticsearch(call):
+        return call_with_retry(call, "Elasticsearch", settings.es_url)
 
     es, r = worker_clients(settings)
     sink = EsBulkSink(es, index, settings.index_deadletter, source="stage2-streaming",
@@ -115,27 +126,29 @@ def index_partition(batches, settings, catalog: dict, index: str, naive: bool = 
 
     prefix = settings.redis_customer_prefix
     if naive:
-        docs = [enrich_event(e, r.hgetall(f"{prefix}{e['customer_id']}"), catalog.get(e["track_id"]))
+        docs = [enrich_event(e, from_redis(lambda e=e: r.hgetall(f"{prefix}{e['customer_id']}")),
+                             catalog.get(e["track_id"]))
                 for e in events]
     else:
         # Each customer and each track is looked up and converted ONCE per
         # partition (a busy partition sees the same customers again and again);
         # every event then only merges three small dicts.
         ids = sorted({e["customer_id"] for e in events})
-        customers = {c: customer_fields(h) for c, h in
-                     zip(ids, read_hashes(r, [f"{prefix}{c}" for c in ids]))}
+        hashes = from_redis(lambda: read_hashes(r, [f"{prefix}{c}" for c in ids]))
+        customers = {c: customer_fields(h) for c, h in zip(ids, hashes)}
         tracks = {t: track_fields(catalog.get(t)) for t in {e["track_id"] for e in events}}
         docs = [{**e, **customers[e["customer_id"]], **tracks[e["track_id"]]} for e in events]
     if before_index is not None:
-        before_index(r, docs, settings)
+        from_redis(lambda: before_index(r, docs, settings))
 
     if naive:
         for doc in docs:
-            es.index(index=index, id=str(doc["event_id"]), document=doc)
+            to_elasticsearch(lambda doc=doc: es.index(index=index, id=str(doc["event_id"]), document=doc))
         failed = 0
     else:
-        failed = len(sink.write(docs).failed)   # refused documents are dead-lettered by the sink
-    sink.write_deadletters(rejected)
+        # refused documents are dead-lettered by the sink
+        failed = len(to_elasticsearch(lambda: sink.write(docs)).failed)
+    to_elasticsearch(lambda: sink.write_deadletters(rejected))
     return {"records": len(events) + len(rejected), "own": own, "indexed": len(docs) - failed,
             "rejected": len(rejected) + failed,
             "unknown_customers": sum(1 for d in docs if not d["customer_known"]),

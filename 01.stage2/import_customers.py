@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from common.clients import redis_client
+from common.clients import EngineUnavailable, redis_client
 from common.config import Settings, get_settings
 from common.customers import Customer, age_band, gender_label, level_label
 from common.progress import ProgressLine
 from common.readers import iter_customers
+from common.retry import call_with_retry
 from common.schema import ENRICHED_FIELDS
 
 
@@ -124,9 +125,17 @@ def main(argv: list[str] | None = None) -> int:
     if not args.file.exists():
         print(f"{args.file} not found; generate the data first: make data", file=sys.stderr)
         return 1
-    r = redis_client(s)
-    with ProgressLine("importing customers", total=count_lines(args.file)) as progress:
-        summary = import_customers(args.file, r, s, args.batch, progress)
+    def import_all() -> ImportSummary:
+        with ProgressLine("importing customers", total=count_lines(args.file)) as progress:
+            return import_customers(args.file, redis_client(s), s, args.batch, progress)
+
+    try:
+        # Redis away (restarting, paused): wait for it, then import again from the
+        # top; writing a hash twice changes nothing.
+        summary = call_with_retry(import_all, "Redis", s.redis_url)
+    except EngineUnavailable as exc:
+        print(f"import_customers: {exc}", file=sys.stderr)
+        return 1
     for line, reason in summary.rejected[:10]:
         print(f"  skipped line {line}: {reason}")
     if len(summary.rejected) > 10:

@@ -16,6 +16,12 @@ Every query checkpoints under .runtime/checkpoints/, so a stopped or killed job
 resumes where it left off: nothing lost, and a replayed batch rewrites the same
 ids. One status line is printed per enrichment micro-batch.
 
+Engines may go away while it runs. Each Redis and Elasticsearch request on the
+executors waits for its engine (common.retry: bounded backoff, one status line);
+a query that fails all the same (Kafka gone, a request given up) is started
+again from its checkpoint once every engine answers. The job exits 1 only after
+ENGINE_GIVE_UP_SECONDS without an engine.
+
     python -m stage2.streaming_job                       # live, until Ctrl-C
     python -m stage2.streaming_job --max-events 2000     # exit 0 once 2000 records are searchable
     python -m stage2.streaming_job --available-now       # drain what Kafka holds, then exit
@@ -36,9 +42,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from common.bounded import add_bounded_args, stop_on_signals
-from common.clients import ensure_topic, es_client, redis_client
+from common.clients import EngineUnavailable, ensure_topic, es_client, redis_client
 from common.config import Settings, get_settings
 from common.readers import read_catalog
+from common.retry import call_with_retry, engine_down_in
 from common.schema import (DEADLETTER_FIELDS, INTEREST_FIELDS, PROFILE_FIELDS, STAGE2_DOC_FIELDS, STATS_FIELDS,
                            Field)
 from common.sinks import ensure_index
@@ -55,9 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     s = get_settings()
     opts = parse_args(argv)
     spark = start_spark("stage2-streaming", s, opts, s.index_stage2)
-    status = run(spark, s, opts, s.index_stage2, STAGE2_DOC_FIELDS)
+    try:
+        status = run(spark, s, opts, s.index_stage2, STAGE2_DOC_FIELDS)
+    except EngineUnavailable as exc:       # only after ENGINE_GIVE_UP_SECONDS
+        print(f"streaming job: {exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        spark.stop()
     print(status.summary(s.index_stage2), flush=True)
-    spark.stop()
     return 0
 
 
@@ -67,14 +79,15 @@ def run(spark, s: Settings, opts: "JobOptions", index: str, fields: tuple[Field,
     prepare(s, index, fields)
     records = read_kafka(spark, s, opts)                                          # read
     status = BatchStatus(opts)
-    queries = [start_enrich_query(records, s, opts, index, status, before_index)]  # enrich -> ES
-    if opts.interest:
-        queries.append(start_interest_query(records, s, opts, index))             # interest -> Redis, ES
+    queries = [Restartable("enrich", lambda: start_enrich_query(records, s, opts, index, status,
+                                                                before_index))]   # enrich -> ES
+    if opts.interest:                                                           # interest -> Redis, ES
+        queries.append(Restartable("interest", lambda: start_interest_query(records, s, opts, index)))
     if opts.profiles:                                                           # profiles -> ES
-        queries.append(start_profiles_query(records, s, opts, index))
-    if opts.stats:
-        queries.append(start_stats_query(records, s, opts, index))                # windows -> ES
-    wait_until_done(queries, status, opts)                                      # bounded, or Ctrl-C
+        queries.append(Restartable("profiles", lambda: start_profiles_query(records, s, opts, index)))
+    if opts.stats:                                                              # windows -> ES
+        queries.append(Restartable("stats", lambda: start_stats_query(records, s, opts, index)))
+    wait_until_done(queries, status, opts, s)                                   # bounded, or Ctrl-C
     refresh(s, index)
     return status
 
@@ -152,17 +165,29 @@ def start_spark(app_name: str, settings: Settings, opts: JobOptions, index: str)
 
 
 def prepare(settings: Settings, index: str, fields: tuple[Field, ...]) -> None:
-    """Topic and indices exist before the queries start (idempotent)."""
-    ensure_topic(settings.kafka_topic, settings=settings)
-    es = es_client(settings)
-    # No periodic refresh: the job refreshes after every batch, so the 1 s timer
-    # would only cut extra small segments that Elasticsearch must merge.
-    ensure_index(es, index, fields, refresh_interval="-1")
-    ensure_index(es, settings.index_deadletter, DEADLETTER_FIELDS)
-    ensure_index(es, settings.index_interest, INTEREST_FIELDS)
-    ensure_index(es, settings.index_profiles, PROFILE_FIELDS)
-    ensure_index(es, settings.index_stats, STATS_FIELDS)
-    redis_client(settings)   # fails now, with the fix, if Redis is not there
+    """Topic and indices exist before the queries start (idempotent); each engine is
+    waited for (common.retry) if it is not there yet."""
+    wait_for_engines(settings)
+    es = es_client(settings, check=False)
+
+    def ensure_indices():
+        # No periodic refresh: the job refreshes after every batch, so the 1 s timer
+        # would only cut extra small segments that Elasticsearch must merge.
+        ensure_index(es, index, fields, refresh_interval="-1")
+        ensure_index(es, settings.index_deadletter, DEADLETTER_FIELDS)
+        ensure_index(es, settings.index_interest, INTEREST_FIELDS)
+        ensure_index(es, settings.index_profiles, PROFILE_FIELDS)
+        ensure_index(es, settings.index_stats, STATS_FIELDS)
+
+    call_with_retry(ensure_indices, "Elasticsearch", settings.es_url)
+
+
+def wait_for_engines(settings: Settings) -> None:
+    """Return once Kafka (and the topic), Elasticsearch and Redis all answer."""
+    call_with_retry(lambda: ensure_topic(settings.kafka_topic, settings=settings),
+                    "Kafka", settings.kafka_bootstrap_servers)
+    call_with_retry(lambda: es_client(settings), "Elasticsearch", settings.es_url)
+    call_with_retry(lambda: redis_client(settings), "Redis", settings.redis_url)
 
 
 def read_kafka(spark, settings: Settings, opts: JobOptions):
@@ -183,7 +208,7 @@ def start_enrich_query(kafka, settings: Settings, opts: JobOptions, index: str, 
     ``before_index(redis, docs, settings)`` may add fields first (stage 3's targeting)."""
     spark = kafka.sparkSession
     catalog = spark.sparkContext.broadcast(read_catalog(settings.data_dir / "music.csv"))
-    es = es_client(settings)
+    es = es_client(settings, check=False)
     naive, own_ids = opts.naive, opts.own_ids()
 
     def enrich_batch(batch_df, batch_id):
@@ -197,7 +222,8 @@ def start_enrich_query(kafka, settings: Settings, opts: JobOptions, index: str, 
                  .collect()]
         if any(p["records"] for p in parts):
             # searchable now, not at the next periodic refresh
-            es.indices.refresh(index=[index, settings.index_deadletter])
+            call_with_retry(lambda: es.indices.refresh(index=[index, settings.index_deadletter]),
+                            "Elasticsearch", settings.es_url)
         status.add(batch_id, parts, time.monotonic() - started)
 
     checkpoint = checkpoint_root(settings, opts, index) / "enrich"
@@ -253,9 +279,14 @@ def start_stateful_query(name: str, frame, write_partition, what: str, settings:
     partitions are written on the executors by ``write_partition(rows) -> count``;
     its checkpoint sits beside the enrichment's (one job, one checkpoint folder);
     they share the "interest" pool (fairscheduler.xml) and its slower trigger."""
+    def write_with_retry(rows):
+        # kept in a list, so a write retried after an outage sees the same rows
+        rows = list(rows)
+        return call_with_retry(lambda: write_partition(iter(rows)))   # names Redis or Elasticsearch
+
     def write_batch(batch_df, batch_id):
         started = time.monotonic()
-        written = batch_df.rdd.mapPartitions(lambda rows: [write_partition(rows)]).sum()
+        written = batch_df.rdd.mapPartitions(lambda rows: [write_with_retry(rows)]).sum()
         if not opts.quiet and written:
             print(f"{name} batch {batch_id:>5}: {written} {what} in {time.monotonic() - started:5.2f} s",
                   flush=True)
@@ -306,21 +337,62 @@ class BatchStatus:
                 f"{self.rejected} dead-lettered, {self.unknown} with an unknown customer")
 
 
-def wait_until_done(queries: list, status: BatchStatus, opts: JobOptions) -> None:
+class Restartable:
+    """A streaming query that is started again from its checkpoint when it failed
+    because an engine went away (the checkpoint makes that lossless; replayed
+    writes reuse their ids). Any other failure is raised."""
+
+    def __init__(self, name: str, start):
+        self.name, self.start = name, start
+        self.query = start()
+        self.failing_since: float | None = None
+
+    def restart_if_failed(self, settings: Settings) -> None:
+        error = self.query.exception()
+        if error is None:
+            if self.query.lastProgress is not None:
+                self.failing_since = None          # it has run a batch since
+            return
+        if not engine_down_in(str(error)):
+            raise error                            # a bug or bad data: not ours to wait out
+        now = time.monotonic()
+        self.failing_since = self.failing_since or now
+        if now - self.failing_since > settings.engine_give_up_seconds:
+            raise EngineUnavailable("An engine", settings.kafka_bootstrap_servers,
+                                    f"query {self.name} kept failing: {str(error).splitlines()[0][:200]}")
+        print(f"query {self.name} stopped, an engine went away ({str(error).splitlines()[0][:120]}); "
+              "waiting for the engines, then restarting it from its checkpoint", flush=True)
+        wait_for_engines(settings)
+        self.query = self.start()
+
+    def drain(self, settings: Settings) -> None:
+        """Process everything Kafka holds now, surviving an engine outage meanwhile."""
+        while True:
+            try:
+                self.query.processAllAvailable()
+                return
+            except Exception:                      # noqa: BLE001 - restart_if_failed decides
+                self.restart_if_failed(settings)
+
+    def stop(self) -> None:
+        self.query.stop()
+
+
+def wait_until_done(queries: list[Restartable], status: BatchStatus, opts: JobOptions,
+                    settings: Settings) -> None:
     """Return when the bounded run is complete (or on Ctrl-C); the queries are stopped."""
     stop = stop_on_signals()
     deadline = time.monotonic() + opts.duration if opts.duration else None
     try:
         while not stop.is_set():
             for q in queries:
-                if q.exception():
-                    raise q.exception()
-            if all(not q.isActive for q in queries):
+                q.restart_if_failed(settings)
+            if all(not q.query.isActive for q in queries):
                 break                       # --available-now: every query drained Kafka
             if ((opts.max_events and status.own >= opts.max_events)
                     or (deadline and time.monotonic() >= deadline)):
                 for q in queries:
-                    q.processAllAvailable()  # finish what Kafka holds now, interest list too
+                    q.drain(settings)       # finish what Kafka holds now, interest list too
                 break
             time.sleep(0.2)
     finally:
@@ -329,7 +401,8 @@ def wait_until_done(queries: list, status: BatchStatus, opts: JobOptions) -> Non
 
 
 def refresh(settings: Settings, index: str) -> None:
-    es_client(settings).indices.refresh(index=[index, settings.index_deadletter, settings.index_interest])
+    call_with_retry(lambda: es_client(settings).indices.refresh(
+        index=[index, settings.index_deadletter, settings.index_interest]), "Elasticsearch", settings.es_url)
 
 
 if __name__ == "__main__":

@@ -11,11 +11,14 @@
     python -m stage3.streaming_job --max-events 2000     # exit 0 once 2000 records are searchable
 
 Same options as stage2.streaming_job; its own checkpoint (stage3-<topic>-<index>).
+Like it, it waits for an engine that goes away and restarts a failed query from
+its checkpoint (see stage2.streaming_job).
 """
 from __future__ import annotations
 
 import sys
 
+from common.clients import EngineUnavailable
 from common.config import get_settings
 from common.schema import STAGE3_DOC_FIELDS
 from stage2.streaming_job import parse_args, run, start_spark
@@ -26,10 +29,15 @@ def main(argv: list[str] | None = None) -> int:
     s = get_settings()
     opts = parse_args(argv, app="stage3", doc=__doc__)
     spark = start_spark("stage3-streaming", s, opts, s.index_stage3)
-    # stage 2's job, with the targeting run on each partition's documents before indexing
-    status = run(spark, s, opts, s.index_stage3, STAGE3_DOC_FIELDS, before_index=queue_offers)
+    try:
+        # stage 2's job, with the targeting run on each partition's documents before indexing
+        status = run(spark, s, opts, s.index_stage3, STAGE3_DOC_FIELDS, before_index=queue_offers)
+    except EngineUnavailable as exc:       # only after ENGINE_GIVE_UP_SECONDS
+        print(f"streaming job: {exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        spark.stop()
     print(status.summary(s.index_stage3), flush=True)
-    spark.stop()
     return 0
 
 

@@ -30,7 +30,10 @@ def es_client(settings: Settings | None = None, check: bool = True):
     s = settings or get_settings()
     # orjson turns documents into JSON in C, ~5x faster than the standard library:
     # the bulk writers spend a good share of their time on exactly that.
-    es = Elasticsearch(**s.es_client_kwargs(), serializer=OrjsonSerializer())
+    # A bulk request may take longer than a ping, but a paused node must not hold a
+    # caller for long: 3x the engine timeout (30 s by default), then common.retry.
+    kwargs = {**s.es_client_kwargs(), "request_timeout": 3 * s.engine_timeout_seconds}
+    es = Elasticsearch(**kwargs, serializer=OrjsonSerializer())
     if check:
         try:
             es.cluster.health()   # (GET / is not served by the minimal distribution)

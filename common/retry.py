@@ -54,15 +54,41 @@ def is_engine_error(exc: BaseException) -> bool:
     return status in (429, 502, 503, 504)
 
 
+# Words in a Spark query's error (a Java or Python stack trace as text) that say an
+# engine went away, not that the data or the code is wrong.
+ENGINE_DOWN_WORDS = ("EngineUnavailable", "ConnectionError", "ConnectionTimeout", "ConnectionRefused",
+                     "Connection refused", "TimeoutException", "TimeoutError", "BusyLoadingError",
+                     "DisconnectException", "NetworkException", "NotLeaderOrFollower",
+                     "UnknownTopicOrPartition", "unreachable", "not reachable")
+
+
+def engine_down_in(message: str) -> bool:
+    """Does an error known only as text (a failed Spark query) say an engine went away?"""
+    return any(word in message for word in ENGINE_DOWN_WORDS)
+
+
 def backoff(attempt: int, base: float = 0.5, cap: float = 30.0) -> float:
     """Seconds to wait before retry ``attempt`` (1, 2, ...): base * 2^(attempt-1), at most cap."""
     return min(cap, base * 2 ** (attempt - 1))
 
 
-def call_with_retry(call: Callable[[], T], engine: str, url: str, *, give_up: float | None = None,
+def engine_of(exc: BaseException) -> tuple[str, str]:
+    """(name, URL) of the engine an error came from, for a call that talks to more than one."""
+    s = get_settings()
+    module = type(exc).__module__
+    if module.startswith("redis"):
+        return "Redis", s.redis_url
+    if module.startswith(("elastic", "urllib3")):
+        return "Elasticsearch", s.es_url
+    return "An engine", f"{s.redis_url} or {s.es_url}"
+
+
+def call_with_retry(call: Callable[[], T], engine: str | None = None, url: str | None = None, *,
+                    give_up: float | None = None,
                     cap: float | None = None, say: Callable[[str], None] | None = None,
                     stop: threading.Event | None = None) -> T:
-    """``call()``, retried with bounded backoff while ``engine`` does not answer.
+    """``call()``, retried with bounded backoff while ``engine`` does not answer
+    (without ``engine``, it is named from the error: Redis or Elasticsearch).
 
     Raises ``EngineUnavailable`` once ``give_up`` seconds (default: the setting
     ``engine_give_up_seconds``) pass without an answer, or when ``stop`` is set."""
@@ -78,6 +104,8 @@ def call_with_retry(call: Callable[[], T], engine: str, url: str, *, give_up: fl
             if not is_engine_error(exc):
                 raise
             attempt += 1
+            if engine is None:        # a call that talks to several engines: name the one that failed
+                engine, url = engine_of(exc)
             waited = time.monotonic() - started
             pause = backoff(attempt, cap=cap)
             if waited + pause > give_up or (stop is not None and stop.is_set()):

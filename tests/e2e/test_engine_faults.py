@@ -1,0 +1,269 @@
+"""Engines come and go; the stage-2 pipeline waits and loses nothing (docs/faults.md).
+
+A private set of engines (own ports, own .runtime folder; the shared engines other
+tests use are never touched) carries one live stage-2 run: lines appended to a
+live file -> shipper -> Kafka -> streaming job -> Elasticsearch and Redis. While
+it runs, each engine is killed (-9) or paused (SIGSTOP) and brought back, and the
+shipper is killed -9 and started again; lines keep arriving meanwhile. Neither
+the shipper nor the job is restarted by the test (except the killed shipper):
+they must wait and go on by themselves. In the end the stage-2 index, the
+dead-letter index and the interest list (index and Redis sets) equal an oracle
+computed from the lines written: nothing lost, nothing extra.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import pandas as pd
+import pytest
+
+import services
+from common.config import REPO_ROOT, Settings, get_settings
+from common.events import Rejected, parse_event
+from common.schema import EVENT_COLUMNS
+from tests.integration.test_streaming_job import pandas_interest_oracle
+
+pytestmark = pytest.mark.e2e
+
+SAMPLE = REPO_ROOT / "data" / "sample"
+CHUNK = 300                      # lines appended per phase
+# short timeouts and retry pauses, so an outage is noticed and left quickly
+FAST = {"ENGINE_TIMEOUT_SECONDS": "2", "ENGINE_RETRY_CAP_SECONDS": "2", "ENGINE_GIVE_UP_SECONDS": "120"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def private_engines():
+    """Our own engines: only these are killed and paused. Under .runtime/ (not pytest's
+    0700 tmp folder) so the Elasticsearch user can enter it; downloads are shared."""
+    shared = get_settings()
+    runtime = shared.runtime_dir / f"test-faults-{uuid.uuid4().hex[:8]}"
+    runtime.mkdir(parents=True)
+    s = Settings(runtime_dir=runtime, downloads_dir=shared.downloads_dir, kafka_port=_free_port(),
+                 kafka_controller_port=_free_port(), es_port=_free_port(), redis_port=_free_port(),
+                 data_dir=SAMPLE, trigger_interval="1 second", interest_lateness_minutes=1440)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **FAST,
+           "RUNTIME_DIR": str(runtime), "DOWNLOADS_DIR": str(shared.downloads_dir),
+           "KAFKA_PORT": str(s.kafka_port), "KAFKA_CONTROLLER_PORT": str(s.kafka_controller_port),
+           "ES_PORT": str(s.es_port), "REDIS_PORT": str(s.redis_port), "DATA_DIR": str(SAMPLE),
+           "TRIGGER_INTERVAL": "1 second",
+           # the sample's plays are hours apart between Kafka partitions: no play is late
+           "INTEREST_LATENESS_MINUTES": "1440"}
+    for name in ("KAFKA_BOOTSTRAP_SERVERS", "ES_URL", "REDIS_URL"):   # derived from the ports
+        env.pop(name, None)
+    try:
+        services.up(settings=s)
+        yield s, env
+    finally:
+        services.down(settings=s)
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
+# --- the faults ------------------------------------------------------------------------
+def kill_engine(s: Settings, name: str) -> None:
+    pid = services.our_pid(s, name)
+    assert pid, f"{name} is not running"
+    os.kill(pid, signal.SIGKILL)
+    while services.system.pid_alive(pid):
+        time.sleep(0.1)
+
+
+def restart_engine(s: Settings, name: str) -> None:
+    services.up([name], settings=s)       # the stale pid file names no engine: started anew
+
+
+def pause_engine(s: Settings, name: str, sig: int) -> None:
+    os.kill(services.our_pid(s, name), sig)
+
+
+# --- the run -------------------------------------------------------------------------------
+class LiveRun:
+    """The live file, what was written to it, and the shipper and job reading it."""
+
+    def __init__(self, s: Settings, env: dict, folder):
+        self.s, self.env = s, env
+        self.live, self.offsets = folder / "live.csv", folder / "shipper.offsets"
+        self.live.touch()
+        self.written: list[str] = []
+        self.logs = folder
+        self.shipper = self.start("shipper", "stage1.shipper", "--sink", "kafka",
+                                  "--live-file", str(self.live), "--offset-file", str(self.offsets))
+        self.job = self.start("job", "stage2.streaming_job", "--interest-trigger", "1 second",
+                              "--max-offsets-per-trigger", "500")
+
+    def start(self, name: str, module: str, *args: str) -> subprocess.Popen:
+        log = open(self.logs / f"{name}.log", "ab")
+        return subprocess.Popen([sys.executable, "-m", module, *args], cwd=REPO_ROOT, env=self.env,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def log(self, name: str) -> str:
+        return (self.logs / f"{name}.log").read_text(errors="replace")
+
+    def append(self, lines: list[str], rate: float | None = None) -> None:
+        with open(self.live, "a") as f:
+            for line in lines:
+                f.write(line + "\n")
+                f.flush()
+                self.written.append(line)
+                if rate:
+                    time.sleep(1 / rate)
+
+    def alive(self) -> None:
+        for name, p in (("shipper", self.shipper), ("job", self.job)):
+            assert p.poll() is None, f"the {name} exited with {p.returncode}:\n{self.log(name)[-4000:]}"
+
+    def stop(self) -> None:
+        for p in (self.shipper, self.job):
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGINT)
+        for p in (self.shipper, self.job):
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+
+
+def indexed(s: Settings, index: str) -> int:
+    """Documents in ``index`` now, or -1 while Elasticsearch does not answer."""
+    from common.clients import es_client
+    try:
+        es = es_client(s)
+        es.indices.refresh(index=index)
+        return es.count(index=index)["count"]
+    except Exception:        # noqa: BLE001 - down, or the index not there yet
+        return -1
+
+
+def wait_until_searchable(run: LiveRun, what: str, timeout: float = 90) -> float:
+    """Wait until every good line written is in the stage-2 index; returns the seconds."""
+    good = sum(1 for line in run.written if not isinstance(parse_event(line), Rejected))
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        run.alive()
+        if indexed(run.s, run.s.index_stage2) >= good:
+            return time.monotonic() - started
+        time.sleep(0.5)
+    raise AssertionError(f"{what}: {indexed(run.s, run.s.index_stage2)} of {good} plays indexed after "
+                         f"{timeout} s\n--- shipper\n{run.log('shipper')[-3000:]}\n--- job\n{run.log('job')[-5000:]}")
+
+
+def source_lines(count: int) -> list[str]:
+    """Sample plays, with a malformed line every 100 (each different, so each is one dead letter)."""
+    plays = (SAMPLE / "tracks.csv").read_text().splitlines()[:count]
+    out = []
+    for i, line in enumerate(plays):
+        out.append(line)
+        if i % 100 == 50:
+            out.append(f"malformed line {i}")
+    return out
+
+
+def all_docs(s: Settings, index: str) -> list[dict]:
+    from elasticsearch import helpers
+
+    from common.clients import es_client
+    es = es_client(s)
+    es.indices.refresh(index=index)
+    return [{"_id": h["_id"], **h["_source"]} for h in helpers.scan(es, index=index)]
+
+
+def test_pipeline_survives_engine_and_shipper_faults(private_engines, tmp_path, capsys):
+    s, env = private_engines
+    lines = source_lines(7 * CHUNK)
+    chunks = [lines[i * len(lines) // 7:(i + 1) * len(lines) // 7] for i in range(7)]
+    code = subprocess.run([sys.executable, "-m", "stage2.import_customers"], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert code.returncode == 0, code.stdout + code.stderr
+    run = LiveRun(s, env, tmp_path)
+    took: dict[str, float] = {}
+    try:
+        run.append(chunks[0])
+        took["start (Spark, first batch)"] = wait_until_searchable(run, "before any fault", timeout=120)
+
+        kill_engine(s, "kafka")                    # Kafka killed -9: the shipper and the job wait
+        run.append(chunks[1], rate=100)            # 3 s of plays while it is away
+        time.sleep(5)
+        restart_engine(s, "kafka")
+        took["Kafka killed -9 for ~8 s"] = wait_until_searchable(run, "after Kafka came back")
+
+        kill_engine(s, "elasticsearch")            # Elasticsearch killed -9: bulk writes wait
+        run.append(chunks[2], rate=100)
+        restart_engine(s, "elasticsearch")         # ~15 s to start
+        took["Elasticsearch killed -9, restarted (~15 s)"] = wait_until_searchable(run, "after ES came back")
+
+        pause_engine(s, "elasticsearch", signal.SIGSTOP)   # longer than the 6 s request timeout
+        run.append(chunks[3], rate=100)
+        time.sleep(9)
+        pause_engine(s, "elasticsearch", signal.SIGCONT)
+        took["Elasticsearch paused 12 s (SIGSTOP/SIGCONT)"] = wait_until_searchable(run, "after ES resumed")
+
+        time.sleep(1.5)                            # Redis syncs its append-only file every second
+        kill_engine(s, "redis")                    # Redis killed -9: customer look-ups wait
+        run.append(chunks[4], rate=100)
+        time.sleep(2)
+        restart_engine(s, "redis")
+        took["Redis killed -9 for ~5 s"] = wait_until_searchable(run, "after Redis came back")
+
+        for _ in range(3):                         # the shipper killed -9 mid-stream, started again
+            run.append(chunks[5][:len(chunks[5]) // 3], rate=200)
+            chunks[5] = chunks[5][len(chunks[5]) // 3:]
+            os.killpg(run.shipper.pid, signal.SIGKILL)
+            run.shipper.wait()
+            run.shipper = run.start("shipper", "stage1.shipper", "--sink", "kafka", "--live-file",
+                                    str(run.live), "--offset-file", str(run.offsets))
+        run.append(chunks[5] + chunks[6])
+        took["shipper killed -9 three times"] = wait_until_searchable(run, "after the shipper kills")
+
+        # the interest list is written by a slower query: wait until it stops changing
+        events = pd.DataFrame([line.split(",") for line in run.written
+                               if not isinstance(parse_event(line), Rejected)], columns=EVENT_COLUMNS)
+        events = events.astype({"event_id": int, "customer_id": int, "track_id": int})
+        events["datetime"] = pd.to_datetime(events["datetime"])
+        expected_interest = pandas_interest_oracle(events, s.interest_min_plays, f"{s.interest_window_minutes}min")
+        deadline = time.monotonic() + 60
+        while indexed(s, s.index_interest) < len(expected_interest) and time.monotonic() < deadline:
+            run.alive()
+            time.sleep(0.5)
+        time.sleep(3)                              # a spurious extra pair would show up by now
+        run.alive()
+    finally:
+        run.stop()
+    with capsys.disabled():
+        print("\nrecovery, from the engine back (or the shipper restarted) to every play searchable:")
+        for fault, seconds in took.items():
+            print(f"  {fault:<48} {seconds:5.1f} s")
+
+    # the components said what they were waiting for, in one line each, and went on
+    assert "Kafka at " in run.log("shipper") and "unreachable" in run.log("shipper")
+    assert "Elasticsearch at " in run.log("job") and "Redis at " in run.log("job")
+
+    good = [line for line in run.written if not isinstance(parse_event(line), Rejected)]
+    bad = [line for line in run.written if isinstance(parse_event(line), Rejected)]
+    docs = all_docs(s, s.index_stage2)
+    ids = sorted(d["event_id"] for d in docs)
+    assert ids == sorted(int(line.split(",")[0]) for line in good), "lost or extra plays"
+    assert all(d["customer_known"] for d in docs), "a customer look-up failed during an outage"
+    dead = sorted(d["raw"] for d in all_docs(s, s.index_deadletter))
+    assert dead == sorted(bad), "lost or extra dead letters"
+
+    interest = {d["_id"]: (d["first_play"], d["last_play"], d["plays"]) for d in all_docs(s, s.index_interest)}
+    assert len(expected_interest) > 5
+    assert interest == expected_interest
+    from common.clients import redis_client
+    r = redis_client(s)
+    sets = {f"{c}-{t}" for key in r.scan_iter(f"{s.redis_interest_prefix}*")
+            for c in [key.removeprefix(s.redis_interest_prefix)] for t in r.smembers(key)}
+    assert sets == set(expected_interest), "the Redis interest sets differ from the oracle"
