@@ -23,17 +23,19 @@ Two round trips per partition, never one per event:
   1. SMISMEMBER ad_targets <customer ids>       which customers are targets?
   2. one pipeline with a small Lua script per Free/Silver target play, which
      atomically does  SET sms:offered:<id>:<day> <event_id> NX EX 2d (two periods)
-     and, only if that key was new, XADD sms:offers + PUBLISH offers.
+     and, only if that key was new, XADD sms:offers MAXLEN ~ SMS_STREAM_MAXLEN + PUBLISH offers.
 The script returns 1 when this play is *the* play that queued the offer. A
 replayed micro-batch (after a restart) runs it again with the same event_id:
 the key already holds that event_id, so the same document gets send_event=1
-again and no second offer is queued.
+again and no second offer is queued. That is also why both round trips may simply
+be repeated when Redis goes away: they wait for it (common.retry) and go on.
 """
 from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
 
+from common.retry import call_with_retry
 from common.schema import OFFER_NAME
 from stage3.outcomes import uniform
 from stage3.targets import targets_among
@@ -43,7 +45,7 @@ OFFER_LEVELS = {"Free", "Silver"}          # Gold customers have nothing to upgr
 
 _QUEUE_ONCE = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
-  redis.call('XADD', KEYS[2], '*', unpack(cjson.decode(ARGV[3])))
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', unpack(cjson.decode(ARGV[3])))
   redis.call('PUBLISH', KEYS[3], ARGV[4])
   return 1
 end
@@ -102,7 +104,7 @@ def queue_offers(r, docs: list[dict], settings) -> set[int]:
     customers = sorted({int(d["customer_id"]) for d in docs if d.get("customer_id") is not None})
     if not customers:
         return set()
-    targets = targets_among(r, settings, customers)
+    targets = call_with_retry(lambda: targets_among(r, settings, customers), "Redis", settings.redis_url)
     period = settings.offer_period_seconds
 
     # plays in time order, so the first play of the period is the one that queues the offer
@@ -121,17 +123,22 @@ def queue_offers(r, docs: list[dict], settings) -> set[int]:
         return set()
 
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    pipe = r.pipeline(transaction=False)
-    for doc, day, reason in candidates:
-        msg = offer_message(doc, day, now, reason)
-        notice = offer_notice("sms_offer", msg, now)
-        fields = [x for kv in msg.items() for x in kv]   # XADD wants field, value, field, value ...
-        # EVAL sends the script text each time: no SCRIPT LOAD round trip, ever
-        pipe.eval(_QUEUE_ONCE, 3, f"{settings.redis_offered_prefix}{doc['customer_id']}:{day}",
-                  settings.redis_offers_stream, settings.redis_offers_channel,
-                  str(doc["event_id"]), 2 * period, json.dumps(fields), json.dumps(notice))
+
+    def queue_all():      # a new pipeline per try: a failed one forgets its commands
+        pipe = r.pipeline(transaction=False)
+        for doc, day, reason in candidates:
+            msg = offer_message(doc, day, now, reason)
+            notice = offer_notice("sms_offer", msg, now)
+            fields = [x for kv in msg.items() for x in kv]   # XADD wants field, value, field, value ...
+            # EVAL sends the script text each time: no SCRIPT LOAD round trip, ever
+            pipe.eval(_QUEUE_ONCE, 3, f"{settings.redis_offered_prefix}{doc['customer_id']}:{day}",
+                      settings.redis_offers_stream, settings.redis_offers_channel,
+                      str(doc["event_id"]), 2 * period, json.dumps(fields), json.dumps(notice),
+                      settings.sms_stream_maxlen)
+        return pipe.execute()
+
     sent = set()
-    for (doc, _, _), queued in zip(candidates, pipe.execute()):
+    for (doc, _, _), queued in zip(candidates, call_with_retry(queue_all, "Redis", settings.redis_url)):
         if queued:
             doc["send_event"] = 1
             sent.add(int(doc["event_id"]))

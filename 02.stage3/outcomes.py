@@ -151,14 +151,19 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from common.clients import redis_client
+    from common.retry import call_with_retry
 
     s = get_settings()
-    r = redis_client(s)
-    if args.drift_in is not None:
-        set_drift(r, s, time.time() + args.drift_in)
-    elif args.no_drift:
-        set_drift(r, s, None)
-    print(summary(read_outcomes(r, s), drift_since(r, s)))
+    r = redis_client(s, check=False)
+
+    def switch_and_read():     # repeated as a whole when Redis comes back: each step is idempotent
+        if args.drift_in is not None:
+            set_drift(r, s, time.time() + args.drift_in)
+        elif args.no_drift:
+            set_drift(r, s, None)
+        return summary(read_outcomes(r, s), drift_since(r, s))
+
+    print(call_with_retry(switch_and_read, "Redis", s.redis_url))   # waits for Redis, one line per retry
     return 0
 
 

@@ -80,7 +80,10 @@ def children(args: argparse.Namespace) -> tuple[list[Child], bool]:
 
 
 def sender_args(args: argparse.Namespace) -> list[str]:
-    return [*(["--webhook", args.webhook] if args.webhook else []),
+    # one consumer name for the live sender and the final drain: the drain resumes at once
+    # the offers the stopped sender had read, instead of waiting SMS_CLAIM_IDLE_SECONDS
+    return ["--consumer", f"{sms_sender.default_consumer()}-stage3",
+            *(["--webhook", args.webhook] if args.webhook else []),
             *(["--outbox", str(args.outbox)] if args.outbox else [])]
 
 

@@ -1,21 +1,26 @@
 """Stage 3: the SMS sender. Delivers the offers the streaming job queued.
 
 Reads the Redis stream ``sms:offers`` as the consumer group ``sms-sender`` and,
-for each offer: skips it if its offer_id was already delivered, sends it through
-a pluggable sender, then in one MULTI records the delivery, counts it
+for each offer: takes the offer's idempotency key ``sms:offers:sent:<offer_id>``
+(one Lua script, so two senders can never both take it), sends it through a
+pluggable sender, then in one more script records the delivery, counts it
 (``sms:sent_total``), publishes ``{"type": "sms_sent", ...}`` on ``offers`` and
 acknowledges it (XACK). With simulated customers (the default when data/ exists,
-see stage3.outcomes) the same MULTI also records whether the customer took the
+see stage3.outcomes) the same script also records whether the customer took the
 offer (HSETNX sms:outcomes <offer_id>): one outcome per offer, however often it
 is replayed; the retrainer learns from them. A failed send is retried with exponential backoff; after
 ``SMS_MAX_ATTEMPTS`` failures the offer is copied to ``sms:offers:dead`` with the
 error, and acknowledged.
 
-Nothing is lost: an offer read but not acknowledged stays in the group's
-pending list; on start the sender first re-reads its own pending offers, then
-claims those another sender left idle (XAUTOCLAIM). Nothing is sent twice: the
-delivered offer_ids are a Redis set checked before every send, the outbox file
-refuses an offer_id it already holds, and the webhook gets an Idempotency-Key.
+Several senders may run at once, each under its own consumer name (host-pid).
+Nothing is lost: an offer read but not acknowledged stays in the group's pending
+list; every SMS_CLAIM_IDLE_SECONDS / 2 a sender claims the offers another one
+left idle longer than SMS_CLAIM_IDLE_SECONDS (XAUTOCLAIM: that sender died).
+Nothing is sent twice: the idempotency key says "sent" (or "sending:<consumer>")
+before every send, the outbox file refuses an offer_id it already holds, and the
+webhook gets an Idempotency-Key. An offer handed out SMS_MAX_DELIVERIES times
+without being acknowledged, or an entry missing a field, goes to the dead stream
+with its reason. When Redis goes away the sender waits for it (common.retry).
 
 Usage:
     python -m stage3.sms_sender                         # outbox file .runtime/sms_outbox.jsonl
@@ -28,7 +33,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import sys
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,12 +43,45 @@ from pathlib import Path
 import requests
 
 from common.bounded import Bounds, add_bounded_args, stop_on_signals
+from common.clients import EngineUnavailable
 from common.config import Settings, get_settings
+from common.retry import call_with_retry
 from stage3.offers import offer_notice
 from stage3.outcomes import SimulatedCustomers, drift_since, outcome_record
 
 GROUP = "sms-sender"
 MESSAGE = "Hi {name}! Enjoying \"{title}\"? Go Gold for a day at a reduced price: reply GOLD. (offer {offer_id})"
+REQUIRED_FIELDS = ("offer_id", "customer_id", "name", "title")   # what render_sms and the outcome need
+OUTBOX_REMEMBERED = 100_000    # offer_ids the outbox sender keeps in memory (the crash window needs a few)
+
+# Take the offer before sending it: 'sent' (already delivered), another sender's
+# 'sending:<consumer>' (it is sending it now), or 'ok' (ours now, for ARGV[2] seconds).
+_TAKE_OFFER = """
+local held = redis.call('GET', KEYS[1])
+if held == 'sent' then return 'sent' end
+if held and held ~= ARGV[1] then return held end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 'ok'
+"""
+
+# Record a delivery once, however often it is retried (Redis may vanish before the reply).
+_RECORD_DELIVERY = """
+if redis.call('GET', KEYS[1]) ~= 'sent' then
+  redis.call('SET', KEYS[1], 'sent', 'EX', ARGV[1])
+  redis.call('SADD', KEYS[2], ARGV[2])
+  redis.call('EXPIRE', KEYS[2], ARGV[1])
+  redis.call('INCR', KEYS[3])
+  if ARGV[5] ~= '' then redis.call('HSETNX', KEYS[4], ARGV[2], ARGV[5]) end
+  redis.call('PUBLISH', ARGV[3], ARGV[4])
+end
+redis.call('XACK', KEYS[5], ARGV[6], ARGV[7])
+return 1
+"""
+
+
+def default_consumer() -> str:
+    """A name no other running sender has: two senders with one name would re-read each other's offers."""
+    return os.environ.get("SMS_CONSUMER") or f"{socket.gethostname()}-{os.getpid()}"
 
 
 def render_sms(offer: dict) -> str:
@@ -49,7 +89,27 @@ def render_sms(offer: dict) -> str:
 
 
 def delivered_set(settings: Settings) -> str:
+    """Every delivered offer_id (for reports); expires SMS_DELIVERED_TTL_SECONDS after the last delivery."""
     return f"{settings.redis_offers_stream}:delivered"
+
+
+def sent_key(settings: Settings, offer_id: str) -> str:
+    """The offer's idempotency key: 'sending:<consumer>', then 'sent' (expires like the delivered set)."""
+    return f"{settings.redis_offers_stream}:sent:{offer_id}"
+
+
+def invalid_offer(offer: dict) -> str | None:
+    """Why a stream entry cannot be sent (a missing field, a customer_id that is no number), or None."""
+    missing = [f for f in REQUIRED_FIELDS if f not in offer or (f in ("offer_id", "customer_id") and not offer[f])]
+    if missing:
+        return f"missing field {', '.join(missing)}"
+    if not str(offer["customer_id"]).isdigit():
+        return f"customer_id {offer['customer_id'][:40]!r} is not a number"
+    return None
+
+
+class RefusedSend(Exception):
+    """A failure that retrying cannot fix (e.g. a redirect): dead-lettered at once."""
 
 
 # --- senders: anything with send(offer) that raises on failure ----------------------------
@@ -58,44 +118,82 @@ class OutboxFileSender:
 
     The file is the receiving side, and it is idempotent: an offer_id already in
     it is not written again (this covers a crash between writing and recording).
+    Before each send it reads the lines appended since it last looked (by itself
+    or another sender), one line at a time, so a long file never sits in memory.
     """
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.seen = set()
-        if self.path.exists():
-            for line in self.path.read_text().splitlines():
+        self.seen: dict[str, None] = {}     # the last OUTBOX_REMEMBERED offer_ids, oldest first
+        self.read_up_to = 0                  # bytes of the file already read
+        self.catch_up()
+
+    def catch_up(self) -> None:
+        if not self.path.exists():
+            return
+        with open(self.path, "rb") as f:
+            f.seek(self.read_up_to)
+            for line in f:
+                if not line.endswith(b"\n"):
+                    break                    # a line being written (or torn by a crash): read it next time
+                self.read_up_to += len(line)
                 try:
-                    self.seen.add(json.loads(line)["offer_id"])
-                except (ValueError, KeyError):
-                    pass   # a torn last line from a crash mid-write is ignored
+                    self.remember(json.loads(line)["offer_id"])
+                except (ValueError, KeyError, TypeError):
+                    pass                     # a torn line from a crash mid-write is ignored
+
+    def remember(self, offer_id: str) -> None:
+        self.seen[offer_id] = None
+        if len(self.seen) > OUTBOX_REMEMBERED:
+            del self.seen[next(iter(self.seen))]
 
     def send(self, offer: dict) -> None:
+        self.catch_up()
         if offer["offer_id"] in self.seen:
             return
         line = json.dumps({"offer_id": offer["offer_id"], "customer_id": offer["customer_id"],
                            "text": render_sms(offer), "sent_at": _now()}) + "\n"
         with open(self.path, "a", encoding="utf-8") as f:   # one write() call per line
             f.write(line)
-        self.seen.add(offer["offer_id"])
+        self.remember(offer["offer_id"])
 
     def __str__(self):
         return f"outbox file {self.path}"
 
 
 class WebhookSender:
-    """HTTP POST of the offer and its text; any non-2xx answer is a failure."""
+    """HTTP POST of the offer and its text; any non-2xx answer is a failure.
 
-    def __init__(self, url: str, timeout: float = 5.0):
+    A redirect is refused, not followed: following it would post the customer's
+    name to another address. ``timeout`` bounds the whole request, not only each
+    socket read (a server trickling its answer cannot hold the sender)."""
+
+    def __init__(self, url: str, timeout: float = 10.0):
         self.url, self.timeout = url, timeout
         self.session = requests.Session()
 
     def send(self, offer: dict) -> None:
         body = {**offer, "text": render_sms(offer)}
-        # the receiver can drop a repeat (a crash between its 200 and our XACK) by this key
-        resp = self.session.post(self.url, json=body, timeout=self.timeout,
-                                 headers={"Idempotency-Key": offer["offer_id"]})
+        answer: dict = {}
+
+        def post():
+            try:   # the receiver can drop a repeat (a crash between its 200 and our XACK) by this key
+                answer["resp"] = self.session.post(self.url, json=body, timeout=self.timeout, allow_redirects=False,
+                                                   headers={"Idempotency-Key": offer["offer_id"]})
+            except Exception as exc:      # noqa: BLE001 - handed to the caller below
+                answer["error"] = exc
+
+        worker = threading.Thread(target=post, daemon=True)
+        worker.start()
+        worker.join(self.timeout)
+        if worker.is_alive():
+            raise TimeoutError(f"no answer from {self.url} within {self.timeout:g} s")
+        if "error" in answer:
+            raise answer["error"]
+        resp = answer["resp"]
+        if resp.is_redirect or 300 <= resp.status_code < 400:
+            raise RefusedSend(f"{resp.status_code} redirect to {resp.headers.get('Location', '?')} refused")
         resp.raise_for_status()
 
     def __str__(self):
@@ -108,50 +206,126 @@ def _now() -> str:
 
 # --- the consumer ----------------------------------------------------------------------
 class SmsSender:
-    def __init__(self, r, settings: Settings, sender, consumer: str = "sender-1",
-                 backoff: float = 0.2, claim_idle_ms: int = 60_000, customers: SimulatedCustomers | None = None):
-        self.r, self.s, self.sender, self.consumer = r, settings, sender, consumer
-        self.backoff, self.claim_idle_ms = backoff, claim_idle_ms
+    def __init__(self, r, settings: Settings, sender, consumer: str | None = None,
+                 backoff: float = 0.2, customers: SimulatedCustomers | None = None,
+                 stop: threading.Event | None = None):
+        self.r, self.s, self.sender = r, settings, sender
+        self.consumer = consumer or default_consumer()
+        self.backoff = backoff
+        self.claim_idle = settings.sms_claim_idle_seconds
         self.customers = customers          # None: record no outcomes
+        self.stop = stop                    # set: stop waiting for Redis too
         self.stream = settings.redis_offers_stream
-        self.counts = {"delivered": 0, "duplicates": 0, "dead": 0, "retries": 0, "clicked": 0}
+        self.counts = {"delivered": 0, "duplicates": 0, "dead": 0, "retries": 0, "clicked": 0, "in_flight": 0}
         self._drift_at, self._drift_read = None, 0.0
+        self._claim_from = "0-0"           # where the next XAUTOCLAIM pass starts
+        self.redis(self._create_group)
+
+    def redis(self, call):
+        """``call()``; while Redis does not answer, wait for it (one line per retry, common.retry)."""
+        return call_with_retry(call, "Redis", self.s.redis_url, stop=self.stop)
+
+    def _create_group(self) -> None:
         try:   # id 0: a new group also reads the offers queued before the sender first ran
-            r.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
+            self.r.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
         except Exception as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
 
-    def pending_batches(self, count: int):
-        """First our own pending offers (a previous run of us died), then idle ones of others."""
+    # --- where offers come from ---
+    def own_pending(self, count: int):
+        """Our own pending offers: a previous run under the same --consumer name died."""
         while True:
-            got = self.r.xreadgroup(GROUP, self.consumer, {self.stream: "0"}, count=count)
+            got = self.redis(lambda: self.r.xreadgroup(GROUP, self.consumer, {self.stream: "0"}, count=count))
             entries = got[0][1] if got else []
             if not entries:
-                break
+                return
             gone = [i for i, f in entries if not f]   # trimmed from the stream: nothing to send
             if gone:
-                self.r.xack(self.stream, GROUP, *gone)
-            yield [(i, f) for i, f in entries if f]
-        start = "0-0"
-        while True:
-            start, entries, *_ = self.r.xautoclaim(self.stream, GROUP, self.consumer,
-                                                   self.claim_idle_ms, start, count=count)
-            if entries:
-                yield [(i, f) for i, f in entries if f]
-            if start in ("0-0", b"0-0"):
-                break
+                self.redis(lambda: self.r.xack(self.stream, GROUP, *gone))
+            yield self.drop_overdelivered([(i, f) for i, f in entries if f])
+
+    def reclaim(self, count: int) -> list:
+        """Offers another sender read and left unacknowledged longer than SMS_CLAIM_IDLE_SECONDS
+        (it died or hangs) become ours; XAUTOCLAIM also forgets those trimmed from the stream."""
+        idle_ms = int(self.claim_idle * 1000)
+        self._claim_from, entries, *_ = self.redis(lambda: self.r.xautoclaim(
+            self.stream, GROUP, self.consumer, idle_ms, self._claim_from, count=count))
+        self.forget_gone_consumers()
+        return self.drop_overdelivered([(i, f) for i, f in entries if f])
+
+    def forget_gone_consumers(self) -> None:
+        """Each sender has its own name, so names of senders long gone pile up in the group:
+        drop those with nothing pending, idle for twice the claim time."""
+        for c in self.redis(lambda: self.r.xinfo_consumers(self.stream, GROUP)):
+            if c["pending"] == 0 and c["idle"] > 2000 * self.claim_idle and c["name"] != self.consumer:
+                self.redis(lambda: self.r.xgroup_delconsumer(self.stream, GROUP, c["name"]))
+
+    def drop_overdelivered(self, entries: list) -> list:
+        """Dead-letter the entries handed out more than SMS_MAX_DELIVERIES times (each time a
+        sender took it and never acknowledged it: it may be what kills them); return the others."""
+        if not entries:
+            return entries
+
+        def times_delivered():
+            pipe = self.r.pipeline(transaction=False)
+            for msg_id, _ in entries:
+                pipe.xpending_range(self.stream, GROUP, msg_id, msg_id, 1)
+            return [rows[0]["times_delivered"] if rows else 0 for rows in pipe.execute()]
+
+        keep = []
+        for (msg_id, fields), times in zip(entries, self.redis(times_delivered)):
+            if times > self.s.sms_max_deliveries:
+                self.dead_letter(msg_id, _decoded(fields), "too_many_deliveries",
+                                 f"handed out {times} times without being acknowledged")
+            else:
+                keep.append((msg_id, fields))
+        return keep
 
     def new_batch(self, count: int, block_ms: int):
-        got = self.r.xreadgroup(GROUP, self.consumer, {self.stream: ">"}, count=count, block=block_ms)
+        got = self.redis(lambda: self.r.xreadgroup(GROUP, self.consumer, {self.stream: ">"},
+                                                   count=count, block=block_ms))
         return got[0][1] if got else []
 
+    def still_ours(self, ids: list) -> set:
+        """Reset the idle time of offers read a while ago and not yet sent (XCLAIM JUSTID
+        counts no delivery), so no other sender takes them over; returns those still pending."""
+        return set(self.redis(lambda: self.r.xclaim(self.stream, GROUP, self.consumer, 0, ids, justid=True)))
+
+    # --- one offer ---
+    def dead_letter(self, msg_id, offer: dict, reason: str, error: str, attempts: int = 0) -> None:
+        """Copy the entry to the dead stream with why, and acknowledge it, in one MULTI."""
+        def move():
+            tx = self.r.pipeline(transaction=True)
+            tx.xadd(self.s.redis_offers_dead_stream,
+                    {**offer, "dead_reason": reason, "error": error[:500], "attempts": attempts,
+                     "stream_id": msg_id, "failed_at": _now()},
+                    maxlen=self.s.sms_stream_maxlen, approximate=True)
+            tx.xack(self.stream, GROUP, msg_id)
+            if offer.get("offer_id"):     # let a later copy of the offer be tried again
+                tx.delete(sent_key(self.s, offer["offer_id"]))
+            tx.execute()
+        self.redis(move)
+        self.counts["dead"] += 1
+        print(f"dead letter ({reason}): entry {msg_id} offer {offer.get('offer_id', '?')}: {error}", flush=True)
+
     def handle(self, msg_id, offer: dict) -> str:
-        """Deliver one offer; returns 'delivered', 'duplicate' or 'dead'."""
-        if self.r.sismember(delivered_set(self.s), offer["offer_id"]):
-            self.r.xack(self.stream, GROUP, msg_id)
+        """Deliver one offer; returns 'delivered', 'duplicate', 'in_flight' (another sender
+        is sending it: left pending) or 'dead'."""
+        problem = invalid_offer(offer)
+        if problem:
+            self.dead_letter(msg_id, offer, "invalid_entry", problem)
+            return "dead"
+        key = sent_key(self.s, offer["offer_id"])
+        held = self.redis(lambda: self.r.eval(_TAKE_OFFER, 1, key, f"sending:{self.consumer}",
+                                              max(1, int(self.claim_idle))))
+        if held == "sent":
+            self.redis(lambda: self.r.xack(self.stream, GROUP, msg_id))
             self.counts["duplicates"] += 1
             return "duplicate"
+        if held != "ok":
+            self.counts["in_flight"] += 1
+            return "in_flight"
         error = None
         for attempt in range(self.s.sms_max_attempts):
             if attempt:
@@ -160,68 +334,78 @@ class SmsSender:
             try:
                 self.sender.send(offer)
                 break
+            except RefusedSend as exc:
+                self.dead_letter(msg_id, offer, "refused", str(exc), attempt + 1)
+                return "dead"
             except Exception as exc:   # any failure of the provider is retried the same way
                 error = f"{type(exc).__name__}: {exc}"
         else:
-            tx = self.r.pipeline(transaction=True)
-            tx.xadd(self.s.redis_offers_dead_stream,
-                    {**offer, "error": error[:500], "attempts": self.s.sms_max_attempts, "failed_at": _now()})
-            tx.xack(self.stream, GROUP, msg_id)
-            tx.execute()
-            self.counts["dead"] += 1
-            print(f"dead letter: offer {offer['offer_id']} after {self.s.sms_max_attempts} attempts: {error}",
-                  flush=True)
+            self.dead_letter(msg_id, offer, "send_failed", error, self.s.sms_max_attempts)
             return "dead"
-        notice = offer_notice("sms_sent", offer, _now())
-        tx = self.r.pipeline(transaction=True)
-        self.record_outcome(tx, offer)
-        tx.sadd(delivered_set(self.s), offer["offer_id"])
-        tx.incr(self.s.redis_sms_sent_counter)
-        tx.publish(self.s.redis_offers_channel, json.dumps(notice))
-        tx.xack(self.stream, GROUP, msg_id)
-        tx.execute()
+        notice = json.dumps(offer_notice("sms_sent", offer, _now()))
+        outcome = self.outcome_of(offer)
+        self.redis(lambda: self.r.eval(
+            _RECORD_DELIVERY, 5, key, delivered_set(self.s), self.s.redis_sms_sent_counter,
+            self.s.redis_outcomes_hash, self.stream,
+            self.s.sms_delivered_ttl_seconds, offer["offer_id"], self.s.redis_offers_channel, notice,
+            outcome, GROUP, msg_id))
         self.counts["delivered"] += 1
         return "delivered"
 
-    def record_outcome(self, tx, offer: dict) -> None:
-        """Queue, in the delivery's MULTI, whether the simulated customer takes the offer."""
+    def outcome_of(self, offer: dict) -> str:
+        """Whether the simulated customer takes the offer (recorded with the delivery), '' for none."""
         if self.customers is None:
-            return
+            return ""
         now = time.time()
         if now - self._drift_read > 1.0:        # the teacher's switch, read at most once a second
-            self._drift_at, self._drift_read = drift_since(self.r, self.s), now
+            self._drift_at, self._drift_read = self.redis(lambda: drift_since(self.r, self.s)), now
         drifted = self._drift_at is not None and now >= self._drift_at
         clicked = self.customers.clicks(offer["offer_id"], int(offer["customer_id"]), drifted)
         if clicked is None:
-            return                              # a customer the synthetic data does not know
+            return ""                           # a customer the synthetic data does not know
         self.counts["clicked"] += int(clicked)
-        tx.hsetnx(self.s.redis_outcomes_hash, offer["offer_id"], outcome_record(offer, clicked, drifted, _now()))
+        return outcome_record(offer, clicked, drifted, _now())
 
     def run(self, bounds: Bounds | None = None, until_idle: float | None = None, stop=None) -> dict:
         """Deliver until ``bounds`` says so (--max-events offers, --duration, at
         most --rate per second), nothing new came for ``until_idle`` seconds, or
         ``stop`` (a threading.Event) is set."""
         bounds = bounds or Bounds()
+        self.stop = stop or self.stop
         last_seen = time.monotonic()
         handled = 0
 
         def done() -> bool:
             idle = until_idle is not None and time.monotonic() - last_seen >= until_idle
-            return idle or bounds.done(handled, stop)
+            return idle or bounds.done(handled, self.stop)
+
+        def room() -> int:
+            # read only what may be sent now (--rate, --max-events): an offer read but
+            # waiting here would look abandoned to the other senders
+            return max(1, min(100, bounds.due(handled)))
 
         def batches():
-            yield from self.pending_batches(count=100)
+            yield from self.own_pending(count=100)
+            next_claim = 0.0
             while not done():
-                yield self.new_batch(count=100, block_ms=500)
+                if time.monotonic() >= next_claim:
+                    next_claim = time.monotonic() + self.claim_idle / 2
+                    yield self.reclaim(count=room())
+                yield self.new_batch(count=room(), block_ms=500)
 
         for batch in batches():
             if batch:
                 last_seen = time.monotonic()
-            for msg_id, offer in batch:
+            read_at, ours = time.monotonic(), None
+            for n, (msg_id, offer) in enumerate(batch):
                 if done():
                     return self.counts
                 while not bounds.due(handled):    # providers limit messages per second; so can we
                     time.sleep(0.01)
+                if time.monotonic() - read_at > self.claim_idle / 2:   # slow sends (retries): keep the rest ours
+                    ours, read_at = self.still_ours([i for i, _ in batch[n:]]), time.monotonic()
+                if ours is not None and msg_id not in ours:
+                    continue                      # delivered by another sender meanwhile
                 self.handle(msg_id, _decoded(offer))
                 handled += 1
         return self.counts
@@ -234,7 +418,9 @@ def _decoded(fields: dict) -> dict:
 
 def make_sender(settings: Settings, webhook: str | None, outbox: Path | None):
     url = webhook or settings.sms_webhook_url
-    return WebhookSender(url) if url else OutboxFileSender(outbox or settings.runtime_dir / "sms_outbox.jsonl")
+    if url:
+        return WebhookSender(url, settings.sms_webhook_timeout_seconds)
+    return OutboxFileSender(outbox or settings.runtime_dir / "sms_outbox.jsonl")
 
 
 def main(argv=None) -> int:
@@ -242,8 +428,9 @@ def main(argv=None) -> int:
     add_bounded_args(ap, what="offers")
     ap.add_argument("--webhook", help="POST each SMS here (default: SMS_WEBHOOK_URL, else the outbox file)")
     ap.add_argument("--outbox", type=Path, help="outbox file (default .runtime/sms_outbox.jsonl)")
-    ap.add_argument("--consumer", default=os.environ.get("SMS_CONSUMER", "sender-1"),
-                    help="consumer name in the group; keep it across restarts to resume its pending offers")
+    ap.add_argument("--consumer", default=default_consumer(),
+                    help="consumer name in the group (default SMS_CONSUMER, else host-pid); unique per running "
+                         "sender; reuse a stopped sender's name to resume its pending offers at once")
     ap.add_argument("--until-idle", type=float, help="stop once no offer came for this many seconds (drain)")
     ap.add_argument("--backoff", type=float, default=0.2, help="first retry delay in seconds (doubles each time)")
     ap.add_argument("--no-outcomes", action="store_true", help="do not simulate whether customers take the offer")
@@ -257,9 +444,16 @@ def main(argv=None) -> int:
     if not args.no_outcomes and (settings.data_dir / "tracks.csv").exists():
         customers = SimulatedCustomers.from_data(settings)
     bounds, stop = Bounds.from_args(args), stop_on_signals()    # the clock of --rate starts now
-    app = SmsSender(redis_client(settings), settings, sender, args.consumer, args.backoff, customers=customers)
     print(f"sms sender: {settings.redis_offers_stream} -> {sender} (consumer {args.consumer})", flush=True)
-    counts = app.run(bounds, args.until_idle, stop)
+    try:   # no check at start: a missing Redis is waited for, like one that goes away later
+        app = SmsSender(redis_client(settings, check=False), settings, sender, args.consumer, args.backoff,
+                        customers=customers, stop=stop)
+        counts = app.run(bounds, args.until_idle, stop)
+    except EngineUnavailable as exc:
+        if stop.is_set():
+            return 0                   # Ctrl-C while waiting for Redis
+        print(f"sms sender: {exc}", file=sys.stderr, flush=True)
+        return 1
     print(f"sms sender: delivered {counts['delivered']}, already sent {counts['duplicates']}, "
           f"dead-lettered {counts['dead']}, retries {counts['retries']}, taken by {counts['clicked']} "
           f"customers in {bounds.elapsed():.1f}s", flush=True)

@@ -3,6 +3,8 @@ by the live targeting (stage3.offers) and the dashboard's notebook.
 
     ad_targets              set of the customer ids the current model picks
     ad_target:{CustID}      hash: model_version, probability
+    ad_targets:next:{version}  the next set while it is filled; expires after an hour,
+                            so a round that crashed half-way leaves nothing behind
 
     from stage3.targets import publish_targets, targets_among
     publish_targets(r, settings, "v0003", {42: 0.91, 77: 0.64})
@@ -11,6 +13,8 @@ by the live targeting (stage3.offers) and the dashboard's notebook.
 from __future__ import annotations
 
 from common.config import Settings
+
+NEXT_SET_TTL = 3600        # seconds; filling and swapping the next set takes a few
 
 
 def publish_targets(r, settings: Settings, version: str, targets: dict[int, float]) -> None:
@@ -27,10 +31,12 @@ def publish_targets(r, settings: Settings, version: str, targets: dict[int, floa
         pipe.hset(f"{prefix}{cid}", mapping={"model_version": version, "probability": f"{targets[cid]:.4f}"})
     for i in range(0, len(ids), 1000):
         pipe.sadd(tmp, *ids[i:i + 1000])
+    pipe.expire(tmp, NEXT_SET_TTL)
     pipe.execute()
     tx = r.pipeline(transaction=True)
     if ids:
         tx.rename(tmp, live)
+        tx.persist(live)         # RENAME carries the expiry over: the live set keeps none
     else:
         tx.delete(live)          # Redis has no empty sets: no targets = no key
     stale = previous - set(ids)

@@ -22,7 +22,11 @@ Usage:
     python 02.stage3/train.py --no-score       # train and gate only (no targets written)
 
 Versions live in .runtime/stage3/models/v0001, v0002 ... (Spark model, metrics.json,
-test_predictions.csv); .runtime/stage3/models/CURRENT names the promoted one.
+test_predictions.csv); .runtime/stage3/models/CURRENT names the promoted one. Only the
+last MODEL_VERSIONS_KEPT (10) are kept, and never is the promoted one deleted.
+
+When Redis or Elasticsearch goes away, a round waits for it (common.retry, one line
+per retry) and goes on; after ENGINE_GIVE_UP_SECONDS it exits with a clear message.
 """
 from __future__ import annotations
 
@@ -30,13 +34,16 @@ import argparse
 import json
 import os
 import re
+import shutil
 import sys
 import threading
 import time
 from datetime import datetime, timezone
 
 from common.bounded import stop_on_signals
+from common.clients import EngineUnavailable
 from common.config import Settings, get_settings
+from common.retry import call_with_retry
 from stage3.features import QUIET, build_features, features_dir, vectorizer_stages, write_outputs
 from stage3.outcomes import read_outcomes
 from stage3.targets import publish_targets
@@ -123,7 +130,7 @@ def prediction_rows(predictions):
             .toPandas().sort_values("customer_id"))
 
 
-# --- versions: every model is kept, CURRENT points at the promoted one -------------------
+# --- versions: the last few models are kept, CURRENT points at the promoted one ----------
 class ModelStore:
     def __init__(self, settings: Settings):
         self.root = settings.runtime_dir / "stage3" / "models"
@@ -155,6 +162,20 @@ class ModelStore:
         tmp = self.root / f".CURRENT.{os.getpid()}"
         tmp.write_text(version + "\n")
         os.replace(tmp, self.root / "CURRENT")
+
+    def versions(self) -> list[str]:
+        """v0001, v0002 ... oldest first."""
+        if not self.root.exists():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if re.fullmatch(r"v\d+", p.name))
+
+    def prune(self, keep: int) -> list[str]:
+        """Delete all but the newest ``keep`` versions, never the promoted one; returns the deleted."""
+        current = self.current()
+        old = [v for v in self.versions()[:-keep] if v != current] if keep > 0 else []
+        for v in old:
+            shutil.rmtree(self.root / v, ignore_errors=True)
+        return old
 
     def load(self, version: str):
         from pyspark.ml import PipelineModel
@@ -240,13 +261,19 @@ def train_round(settings: Settings, features, labelled, window: dict, redis_clie
         store.promote(version)
         if redis_client is not None and score_targets:
             targets = score(model, features)
-            publish_targets(redis_client, settings, version, targets)
+            waiting_for_redis(lambda: publish_targets(redis_client, settings, version, targets), settings)
             info["targets"] = len(targets)
             store.write_info(version, info)
     info["current"] = store.current()
+    store.prune(settings.model_versions_kept)
     if redis_client is not None:
-        publish_status(redis_client, settings, info)
+        waiting_for_redis(lambda: publish_status(redis_client, settings, info), settings)
     return info
+
+
+def waiting_for_redis(call, settings: Settings):
+    """``call()``, waiting for Redis while it does not answer (one line per retry)."""
+    return call_with_retry(call, "Redis", settings.redis_url)
 
 
 def round_line(n: int, info: dict, seconds: float) -> str:
@@ -301,17 +328,25 @@ def main(argv=None) -> int:
     # Ctrl-C mid-round: cancel Spark's jobs from another thread (its own py4j connection),
     # so the round ends at once instead of running to its end
     threading.Thread(target=cancel_on_stop, args=(spark, stop), daemon=True).start()
-    r = redis_client(settings)
+    r = redis_client(settings, check=False)     # not there yet: waited for below
     n = 0
     try:
         while not stop.is_set():
             n += 1
             started = time.monotonic()
             try:
-                features, labelled, window = build_features(spark, settings, from_es=args.from_es,
-                                                            outcomes=read_outcomes(r, settings))
+                outcomes = waiting_for_redis(lambda: read_outcomes(r, settings), settings)
+                # --from-es reads the plays from Elasticsearch: wait for it the same way
+                features, labelled, window = call_with_retry(
+                    lambda: build_features(spark, settings, from_es=args.from_es, outcomes=outcomes),
+                    "Elasticsearch", settings.es_url, stop=stop)
                 write_outputs(features, labelled, features_dir(settings))   # for the notebook and learners
                 info = train_round(settings, features, labelled, window, r, score_targets=not args.no_score)
+            except EngineUnavailable as exc:
+                if stop.is_set():
+                    return 0
+                print(f"round {n}: {exc}", file=sys.stderr, flush=True)     # waited ENGINE_GIVE_UP_SECONDS
+                return 1
             except Exception:
                 if not stop.is_set():
                     raise

@@ -129,6 +129,17 @@ class Settings(BaseSettings):
     offer_period_seconds: int = 86400                 # one offer per customer per period (a day)
     offer_explore_share: float = 0.0                  # share of non-target Free/Silver customers offered anyway
     model_history_customers: int = 0                  # train on the N most recently offered customers (0 = all)
+    # Several SMS senders at once (stage3.sms_sender). An offer read but not acknowledged for
+    # SMS_CLAIM_IDLE_SECONDS is taken over by another sender (its sender died or hangs): keep it
+    # longer than any one send can take, SMS_MAX_ATTEMPTS x SMS_WEBHOOK_TIMEOUT_SECONDS + backoffs.
+    sms_claim_idle_seconds: float = 300.0
+    sms_max_deliveries: int = 5                        # handed out this often unacknowledged: dead stream
+    sms_webhook_timeout_seconds: float = 10.0          # one webhook POST, in total (redirects refused)
+    # Bounds on what stage 3 appends: ~ (approximate) MAXLEN on sms:offers and sms:offers:dead
+    # (entries beyond it are trimmed, oldest first), and an expiry on the per-offer keys
+    sms_stream_maxlen: int = 100_000
+    sms_delivered_ttl_seconds: int = 7 * 86400         # sms:offers:sent:<offer_id> and the delivered set
+    model_versions_kept: int = 10                      # model folders on disk; the promoted one is never deleted
 
     @model_validator(mode="after")
     def _fill_urls(self) -> "Settings":

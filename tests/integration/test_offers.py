@@ -155,3 +155,15 @@ def test_exploration_and_short_periods(redis_and_settings):
     assert queue_offers(r, [play(5000, 1, "2026-03-01 10:01:05", "Free")], s) == {5000}
     assert r.xlen(s.redis_offers_stream) == len(sent) + 1
     assert 0 < r.ttl(f"{s.redis_offered_prefix}1:{minute}") <= 120
+
+
+def test_offers_stream_is_bounded_by_maxlen(redis_and_settings):
+    """SMS_STREAM_MAXLEN: XADD ... MAXLEN ~ n keeps sms:offers near n entries (whole blocks trimmed)."""
+    from stage3.offers import queue_offers
+
+    r, s = redis_and_settings
+    s = s.model_copy(update={"sms_stream_maxlen": 100})
+    r.sadd(s.redis_targets_set, *range(1, 1001))
+    docs = [play(c, c, "2026-04-01 10:00:00", "Free") for c in range(1, 1001)]
+    assert len(queue_offers(r, docs, s)) == 1000
+    assert 100 <= r.xlen(s.redis_offers_stream) < 300

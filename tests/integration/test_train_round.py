@@ -102,4 +102,29 @@ def test_target_swap_never_shows_an_empty_set(env):
     assert not seen_empty
     assert r.smembers(s.redis_targets_set) == {str(c) for c in range(700, 2700)}
     assert not list(r.scan_iter(f"{s.redis_targets_set}:next:*"))      # no temp set left behind
+    assert r.ttl(s.redis_targets_set) == -1                              # the live set never expires
     assert r.exists(f"{s.redis_target_prefix}699") == 0 and r.exists(f"{s.redis_target_prefix}2699") == 1
+
+
+class CrashBeforeSwap:
+    """The real client, but the round 'crashes' just before the swap (the MULTI)."""
+
+    def __init__(self, r):
+        self.r = r
+
+    def pipeline(self, transaction=True):
+        if transaction:
+            raise RuntimeError("crashed before the swap")
+        return self.r.pipeline(transaction=False)
+
+    def __getattr__(self, name):
+        return getattr(self.r, name)
+
+
+def test_a_round_that_crashes_mid_swap_leaves_no_lasting_temp_set(env):
+    s, r, _ = env
+    with pytest.raises(RuntimeError):
+        publish_targets(CrashBeforeSwap(r), s, "v0009", {1: 0.9, 2: 0.8})
+    [left] = r.scan_iter(f"{s.redis_targets_set}:next:*")
+    assert 0 < r.ttl(left) <= 3600                                       # it expires by itself
+    assert not r.exists(s.redis_targets_set)
