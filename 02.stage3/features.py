@@ -40,6 +40,7 @@ from common.config import Settings, get_settings
 from common.customers import age_band, gender_label, level_label
 from common.profiles import PROFILE_COLUMNS, TIME_OF_DAY, profile_from_counts, time_of_day
 from common.readers import iter_customers
+from common.retry import call_with_retry
 from common.schema import EVENT_DATETIME_JAVA, EVENT_FIELDS, OFFER_NAME, spark_schema
 
 
@@ -126,10 +127,12 @@ def read_plays_es(spark, settings: Settings):
 
     from common.clients import es_client
 
-    es = es_client(settings)
-    hits = helpers.scan(es, index=f"{settings.index_stage2},{settings.index_stage3}", ignore_unavailable=True,
-                        query={"query": {"match_all": {}}},
-                        _source=["customer_id", "track_id", "datetime", "ismobile"], size=5000)
+    def scan():   # read again from the start if Elasticsearch goes away half-way
+        return list(helpers.scan(es_client(settings), index=f"{settings.index_stage2},{settings.index_stage3}",
+                                 ignore_unavailable=True, query={"query": {"match_all": {}}},
+                                 _source=["customer_id", "track_id", "datetime", "ismobile"], size=5000))
+
+    hits = call_with_retry(scan, "Elasticsearch", settings.es_url)
     rows = pd.DataFrame([h["_source"] for h in hits], columns=["customer_id", "track_id", "datetime", "ismobile"])
     rows = rows.astype({"customer_id": "int64", "track_id": "int64", "ismobile": "int64"})
     rows["datetime"] = pd.to_datetime(rows["datetime"])
@@ -145,8 +148,10 @@ def read_profiles_es(spark, settings: Settings):
 
     from common.clients import es_client
 
-    hits = helpers.scan(es_client(settings), index=settings.index_profiles, ignore_unavailable=True,
-                        query={"query": {"match_all": {}}}, _source=["customer_id", *PROFILE_COLUMNS], size=5000)
+    hits = call_with_retry(lambda: list(helpers.scan(
+        es_client(settings), index=settings.index_profiles, ignore_unavailable=True,
+        query={"query": {"match_all": {}}}, _source=["customer_id", *PROFILE_COLUMNS], size=5000)),
+        "Elasticsearch", settings.es_url)    # waits while Elasticsearch does not answer
     rows = pd.DataFrame([h["_source"] for h in hits], columns=["customer_id", *PROFILE_COLUMNS])
     rows = rows.astype({"customer_id": "int32", **{c: "float64" for c in PROFILE_COLUMNS}})
     return spark.createDataFrame(rows, "customer_id INT, " + ", ".join(f"{c} DOUBLE" for c in PROFILE_COLUMNS))

@@ -130,8 +130,8 @@ class OutboxFileSender:
         self.catch_up()
 
     def catch_up(self) -> None:
-        if not self.path.exists():
-            return
+        if not self.path.exists() or self.path.stat().st_size == self.read_up_to:
+            return                           # nothing new
         with open(self.path, "rb") as f:
             f.seek(self.read_up_to)
             for line in f:
@@ -157,6 +157,7 @@ class OutboxFileSender:
         with open(self.path, "a", encoding="utf-8") as f:   # one write() call per line
             f.write(line)
         self.remember(offer["offer_id"])
+        self.catch_up()                      # our own line (and any other sender's before it)
 
     def __str__(self):
         return f"outbox file {self.path}"
@@ -408,6 +409,7 @@ class SmsSender:
                     continue                      # delivered by another sender meanwhile
                 self.handle(msg_id, _decoded(offer))
                 handled += 1
+                last_seen = time.monotonic()      # idle means: nothing to do, not a slow batch
         return self.counts
 
 
@@ -445,6 +447,12 @@ def main(argv=None) -> int:
         customers = SimulatedCustomers.from_data(settings)
     bounds, stop = Bounds.from_args(args), stop_on_signals()    # the clock of --rate starts now
     print(f"sms sender: {settings.redis_offers_stream} -> {sender} (consumer {args.consumer})", flush=True)
+    longest_send = (settings.sms_max_attempts * settings.sms_webhook_timeout_seconds
+                    + args.backoff * (2 ** (settings.sms_max_attempts - 1) - 1))
+    if isinstance(sender, WebhookSender) and longest_send >= settings.sms_claim_idle_seconds:
+        print(f"warning: one offer may take {longest_send:.0f} s to send (SMS_MAX_ATTEMPTS x "
+              f"SMS_WEBHOOK_TIMEOUT_SECONDS + backoffs), SMS_CLAIM_IDLE_SECONDS is "
+              f"{settings.sms_claim_idle_seconds:g}: another sender may send it too; raise it", flush=True)
     try:   # no check at start: a missing Redis is waited for, like one that goes away later
         app = SmsSender(redis_client(settings, check=False), settings, sender, args.consumer, args.backoff,
                         customers=customers, stop=stop)

@@ -336,10 +336,9 @@ def main(argv=None) -> int:
             started = time.monotonic()
             try:
                 outcomes = waiting_for_redis(lambda: read_outcomes(r, settings), settings)
-                # --from-es reads the plays from Elasticsearch: wait for it the same way
-                features, labelled, window = call_with_retry(
-                    lambda: build_features(spark, settings, from_es=args.from_es, outcomes=outcomes),
-                    "Elasticsearch", settings.es_url, stop=stop)
+                # (--from-es: build_features waits for Elasticsearch the same way)
+                features, labelled, window = build_features(spark, settings, from_es=args.from_es,
+                                                            outcomes=outcomes)
                 write_outputs(features, labelled, features_dir(settings))   # for the notebook and learners
                 info = train_round(settings, features, labelled, window, r, score_targets=not args.no_score)
             except EngineUnavailable as exc:
