@@ -295,7 +295,8 @@ class SmsSender:
 
     # --- one offer ---
     def dead_letter(self, msg_id, offer: dict, reason: str, error: str, attempts: int = 0) -> None:
-        """Copy the entry to the dead stream with why, and acknowledge it, in one MULTI."""
+        """Copy the entry to the dead stream with why, and acknowledge it, in one MULTI. After
+        attempts to send it (we hold its key), the key goes too: a later copy may be tried again."""
         def move():
             tx = self.r.pipeline(transaction=True)
             tx.xadd(self.s.redis_offers_dead_stream,
@@ -303,7 +304,7 @@ class SmsSender:
                      "stream_id": msg_id, "failed_at": _now()},
                     maxlen=self.s.sms_stream_maxlen, approximate=True)
             tx.xack(self.stream, GROUP, msg_id)
-            if offer.get("offer_id"):     # let a later copy of the offer be tried again
+            if attempts:
                 tx.delete(sent_key(self.s, offer["offer_id"]))
             tx.execute()
         self.redis(move)
