@@ -4,7 +4,9 @@
 2. stage 1's live generator, appending new plays to the live file,
 3. stage 1's shipper with its Kafka sink (topic `realtime`, keyed by customer),
 4. the streaming job (stage2.streaming_job): enrichment + interest list.
-Ctrl-C stops all of them cleanly (each prints its summary).
+Ctrl-C stops all of them cleanly (each prints its summary). An engine that goes
+away is waited for by each part on its own (docs/faults.md); the stage stops
+only when a part gives up after ENGINE_GIVE_UP_SECONDS.
 
 Bounded (--max-events, or --duration at --rate) the stage exits 0 once the
 streaming job has handled exactly this run's plays (by their event ids). A job
@@ -22,8 +24,9 @@ import argparse
 import json
 import sys
 
-from common.clients import ensure_topic, topic_end_offsets
+from common.clients import EngineUnavailable, ensure_topic, topic_end_offsets
 from common.config import Settings, get_settings
+from common.retry import call_with_retry
 from common.runner import Child, StageRunner
 from stage1.run_stage1 import LiveRun, add_live_args, plan_live_run
 from stage2 import import_customers
@@ -39,9 +42,11 @@ def streaming_children(s: Settings, args: argparse.Namespace,
                        job: str = "stage2.streaming_job") -> tuple[list[Child], LiveRun]:
     """Generator, shipper (Kafka) and the streaming ``job`` module, and the run they
     make (bounded or live); stage 3 passes its own job."""
-    ensure_topic(s.kafka_topic, settings=s)
     # where the job starts if it has no checkpoint yet: the topic's end, now
-    start = json.dumps({s.kafka_topic: {str(p): o for p, o in topic_end_offsets(s.kafka_topic, s).items()}})
+    # (waiting for Kafka with one status line if it is restarting)
+    ends = call_with_retry(lambda: (ensure_topic(s.kafka_topic, settings=s), topic_end_offsets(s.kafka_topic, s))[1],
+                           "Kafka", s.kafka_bootstrap_servers)
+    start = json.dumps({s.kafka_topic: {str(p): o for p, o in ends.items()}})
     run: LiveRun = plan_live_run(s, args, "kafka", s.kafka_topic)
     return [run.generator(),
             run.shipper("--sink", "kafka", "--topic", s.kafka_topic),
@@ -54,7 +59,11 @@ def main(argv=None) -> int:
     code = import_customers.main([])
     if code != 0:
         return code
-    children, run = streaming_children(s, args)
+    try:
+        children, run = streaming_children(s, args)
+    except EngineUnavailable as exc:      # Kafka gone for longer than ENGINE_GIVE_UP_SECONDS
+        print(f"stage 2: {exc}", file=sys.stderr)
+        return 1
     # Bounded: done when the streaming job has indexed this run's plays and exited.
     return StageRunner(children).run(until=["streaming"] if run.events is not None else None)
 

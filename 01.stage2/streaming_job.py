@@ -182,12 +182,12 @@ def prepare(settings: Settings, index: str, fields: tuple[Field, ...]) -> None:
     call_with_retry(ensure_indices, "Elasticsearch", settings.es_url)
 
 
-def wait_for_engines(settings: Settings) -> None:
+def wait_for_engines(settings: Settings, give_up: float | None = None) -> None:
     """Return once Kafka (and the topic), Elasticsearch and Redis all answer."""
     call_with_retry(lambda: ensure_topic(settings.kafka_topic, settings=settings),
-                    "Kafka", settings.kafka_bootstrap_servers)
-    call_with_retry(lambda: es_client(settings), "Elasticsearch", settings.es_url)
-    call_with_retry(lambda: redis_client(settings), "Redis", settings.redis_url)
+                    "Kafka", settings.kafka_bootstrap_servers, give_up=give_up)
+    call_with_retry(lambda: es_client(settings), "Elasticsearch", settings.es_url, give_up=give_up)
+    call_with_retry(lambda: redis_client(settings), "Redis", settings.redis_url, give_up=give_up)
 
 
 def read_kafka(spark, settings: Settings, opts: JobOptions):
@@ -355,14 +355,17 @@ class Restartable:
             return
         if not engine_down_in(str(error)):
             raise error                            # a bug or bad data: not ours to wait out
-        now = time.monotonic()
-        self.failing_since = self.failing_since or now
-        if now - self.failing_since > settings.engine_give_up_seconds:
+        # the give-up time counts from the first failure: a query failing again
+        # and again with every engine up is not waited for forever
+        self.failing_since = self.failing_since or time.monotonic()
+        left = settings.engine_give_up_seconds - (time.monotonic() - self.failing_since)
+        cause = str(error).strip().splitlines()[0][:160]
+        if left <= 0:
             raise EngineUnavailable("An engine", settings.kafka_bootstrap_servers,
-                                    f"query {self.name} kept failing: {str(error).splitlines()[0][:200]}")
-        print(f"query {self.name} stopped, an engine went away ({str(error).splitlines()[0][:120]}); "
+                                    f"query {self.name} kept failing: {cause}")
+        print(f"query {self.name} stopped, an engine went away ({cause}); "
               "waiting for the engines, then restarting it from its checkpoint", flush=True)
-        wait_for_engines(settings)
+        wait_for_engines(settings, give_up=left)
         self.query = self.start()
 
     def drain(self, settings: Settings) -> None:
@@ -372,6 +375,8 @@ class Restartable:
                 self.query.processAllAvailable()
                 return
             except Exception:                      # noqa: BLE001 - restart_if_failed decides
+                if self.query.exception() is None:
+                    raise
                 self.restart_if_failed(settings)
 
     def stop(self) -> None:

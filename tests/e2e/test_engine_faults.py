@@ -102,10 +102,14 @@ class LiveRun:
                                   "--live-file", str(self.live), "--offset-file", str(self.offsets))
         self.job = self.start("job", "stage2.streaming_job", "--interest-trigger", "1 second",
                               "--max-offsets-per-trigger", "500")
+        # stage 1's shipper too, on the same file, straight to Elasticsearch (own dead letters)
+        self.stage1 = self.start("stage1", "stage1.shipper", "--sink", "es", "--live-file", str(self.live),
+                                 "--offset-file", str(folder / "stage1.offsets"),
+                                 env={"INDEX_DEADLETTER": "stage1_dead"})
 
-    def start(self, name: str, module: str, *args: str) -> subprocess.Popen:
+    def start(self, name: str, module: str, *args: str, env: dict | None = None) -> subprocess.Popen:
         log = open(self.logs / f"{name}.log", "ab")
-        return subprocess.Popen([sys.executable, "-m", module, *args], cwd=REPO_ROOT, env=self.env,
+        return subprocess.Popen([sys.executable, "-m", module, *args], cwd=REPO_ROOT, env={**self.env, **(env or {})},
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def log(self, name: str) -> str:
@@ -121,14 +125,14 @@ class LiveRun:
                     time.sleep(1 / rate)
 
     def alive(self) -> None:
-        for name, p in (("shipper", self.shipper), ("job", self.job)):
+        for name, p in (("shipper", self.shipper), ("job", self.job), ("stage1", self.stage1)):
             assert p.poll() is None, f"the {name} exited with {p.returncode}:\n{self.log(name)[-4000:]}"
 
     def stop(self) -> None:
-        for p in (self.shipper, self.job):
+        for p in (self.shipper, self.job, self.stage1):
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGINT)
-        for p in (self.shipper, self.job):
+        for p in (self.shipper, self.job, self.stage1):
             try:
                 p.wait(30)
             except subprocess.TimeoutExpired:
@@ -148,16 +152,17 @@ def indexed(s: Settings, index: str) -> int:
 
 
 def wait_until_searchable(run: LiveRun, what: str, timeout: float = 90) -> float:
-    """Wait until every good line written is in the stage-2 index; returns the seconds."""
+    """Wait until every good line written is in the stage-2 and stage-1 indices; returns the seconds."""
     good = sum(1 for line in run.written if not isinstance(parse_event(line), Rejected))
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         run.alive()
-        if indexed(run.s, run.s.index_stage2) >= good:
+        if indexed(run.s, run.s.index_stage2) >= good and indexed(run.s, run.s.index_stage1) >= good:
             return time.monotonic() - started
         time.sleep(0.5)
-    raise AssertionError(f"{what}: {indexed(run.s, run.s.index_stage2)} of {good} plays indexed after "
-                         f"{timeout} s\n--- shipper\n{run.log('shipper')[-3000:]}\n--- job\n{run.log('job')[-5000:]}")
+    raise AssertionError(f"{what}: {indexed(run.s, run.s.index_stage2)} (stage 2), "
+                         f"{indexed(run.s, run.s.index_stage1)} (stage 1) of {good} plays indexed after "
+                         f"{timeout} s\n--- stage1\n{run.log('stage1')[-2000:]}\n--- shipper\n{run.log('shipper')[-3000:]}\n--- job\n{run.log('job')[-5000:]}")
 
 
 def source_lines(count: int) -> list[str]:
@@ -249,6 +254,7 @@ def test_pipeline_survives_engine_and_shipper_faults(private_engines, tmp_path, 
     # the components said what they were waiting for, in one line each, and went on
     assert "Kafka at " in run.log("shipper") and "unreachable" in run.log("shipper")
     assert "Elasticsearch at " in run.log("job") and "Redis at " in run.log("job")
+    assert "Elasticsearch at " in run.log("stage1") and "is back after" in run.log("stage1")
 
     good = [line for line in run.written if not isinstance(parse_event(line), Rejected)]
     bad = [line for line in run.written if isinstance(parse_event(line), Rejected)]
@@ -258,6 +264,9 @@ def test_pipeline_survives_engine_and_shipper_faults(private_engines, tmp_path, 
     assert all(d["customer_known"] for d in docs), "a customer look-up failed during an outage"
     dead = sorted(d["raw"] for d in all_docs(s, s.index_deadletter))
     assert dead == sorted(bad), "lost or extra dead letters"
+    stage1 = sorted(d["event_id"] for d in all_docs(s, s.index_stage1))
+    assert stage1 == sorted(int(line.split(",")[0]) for line in good), "stage 1: lost or extra plays"
+    assert sorted(d["raw"] for d in all_docs(s, "stage1_dead")) == sorted(bad), "stage 1: dead letters"
 
     interest = {d["_id"]: (d["first_play"], d["last_play"], d["plays"]) for d in all_docs(s, s.index_interest)}
     assert len(expected_interest) > 5
@@ -267,3 +276,66 @@ def test_pipeline_survives_engine_and_shipper_faults(private_engines, tmp_path, 
     sets = {f"{c}-{t}" for key in r.scan_iter(f"{s.redis_interest_prefix}*")
             for c in [key.removeprefix(s.redis_interest_prefix)] for t in r.smembers(key)}
     assert sets == set(expected_interest), "the Redis interest sets differ from the oracle"
+
+
+def test_query_failed_by_an_outage_is_restarted_then_the_job_gives_up(private_engines, tmp_path):
+    """An outage longer than the in-task give-up time fails the query: the job waits
+    for the engines and restarts it from its checkpoint (nothing lost); an outage
+    longer than that again ends the job with exit 1 and one line saying why."""
+    from common.clients import ensure_topic
+    from common.events import customer_key
+    from common.sinks import KafkaEventProducer
+
+    s0, env0 = private_engines
+    names = {"KAFKA_TOPIC": "restart", "INDEX_STAGE2": "restart_enriched", "INDEX_DEADLETTER": "restart_dead",
+             "INDEX_INTEREST": "restart_interest", "INDEX_PROFILES": "restart_profiles",
+             "INDEX_STATS": "restart_stats"}
+    s = s0.model_copy(update={k.lower(): v for k, v in names.items()})
+    env = {**env0, **names, "ENGINE_GIVE_UP_SECONDS": "6"}
+    plays = (SAMPLE / "tracks.csv").read_text().splitlines()[:600]
+    ensure_topic(s.kafka_topic, settings=s)
+
+    def produce(lines):
+        with KafkaEventProducer(s) as producer:
+            for line in lines:
+                producer.send(line.encode(), key=customer_key(line.encode()))
+
+    produce(plays[:300])
+    log = open(tmp_path / "job.log", "wb")
+    job = subprocess.Popen([sys.executable, "-m", "stage2.streaming_job", "--no-interest", "--no-profiles",
+                            "--no-stats"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                           start_new_session=True)
+
+    def job_log() -> str:
+        return (tmp_path / "job.log").read_text(errors="replace")
+
+    def wait_indexed(count: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while indexed(s, s.index_stage2) < count:
+            assert job.poll() is None, job_log()[-4000:]
+            assert time.monotonic() < deadline, job_log()[-4000:]
+            time.sleep(0.5)
+
+    try:
+        wait_indexed(300, 120)
+        kill_engine(s, "redis")
+        produce(plays[300:])
+        time.sleep(9)                     # > 6 s: the batch's look-ups give up, the query fails
+        restart_engine(s, "redis")
+        wait_indexed(600, 60)
+        assert "restarting it from its checkpoint" in job_log()
+        assert sorted(d["event_id"] for d in all_docs(s, s.index_stage2)) == \
+            sorted(int(line.split(",")[0]) for line in plays)
+
+        started = time.monotonic()
+        kill_engine(s, "redis")           # and now for good: the job gives up and says so
+        produce(plays[:10])               # a batch that needs Redis
+        code = job.wait(timeout=60)
+        assert code == 1, job_log()[-3000:]
+        assert time.monotonic() - started >= 6
+        assert f"Redis is not reachable at {s.redis_url}" in job_log()
+    finally:
+        if job.poll() is None:
+            os.killpg(job.pid, signal.SIGKILL)
+            job.wait()
+        restart_engine(s, "redis")
