@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sys
 import threading
@@ -158,6 +159,10 @@ def start_spark(app_name: str, settings: Settings, opts: JobOptions, index: str)
     # pyspark 4.1's own pandas code warns about a pandas deprecation in every worker
     os.environ.setdefault("PYTHONWARNINGS", "ignore::FutureWarning")
     spark = get_spark(app_name, settings, extra_conf=SPARK_CONF)
+    # While Kafka is away, its Java clients warn about every failed connection, several
+    # times a second; the job says it once (see Restartable). Errors still show.
+    spark._jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
+        "org.apache.kafka.clients.NetworkClient", spark._jvm.org.apache.logging.log4j.Level.ERROR)
     if not opts.quiet:
         print(f"reading Kafka topic {settings.kafka_topic!r} -> index {index!r}, trigger "
               f"{settings.trigger_interval}, checkpoint {checkpoint_root(settings, opts, index)}", flush=True)
@@ -359,7 +364,11 @@ class Restartable:
         # and again with every engine up is not waited for forever
         self.failing_since = self.failing_since or time.monotonic()
         left = settings.engine_give_up_seconds - (time.monotonic() - self.failing_since)
-        cause = str(error).strip().splitlines()[0][:160]
+        # the line of Spark's long error that names the engine, e.g.
+        # "common.clients.EngineUnavailable: Redis is not reachable at ..."
+        said = [line.strip() for line in str(error).splitlines()
+                if engine_down_in(line) and re.match(r"\s*[\w.$]+: ", line)]
+        cause = (said or str(error).strip().splitlines())[-1][:200]
         if left <= 0:
             raise EngineUnavailable("An engine", settings.kafka_bootstrap_servers,
                                     f"query {self.name} kept failing: {cause}")

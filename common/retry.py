@@ -108,9 +108,11 @@ def call_with_retry(call: Callable[[], T], engine: str | None = None, url: str |
                 engine, url = engine_of(exc)
             waited = time.monotonic() - started
             pause = backoff(attempt, cap=cap)
+            # a client factory's EngineUnavailable: name what it met (ConnectionError ...)
+            kind = type(exc.__cause__ if isinstance(exc, EngineUnavailable) and exc.__cause__ else exc).__name__
             if waited + pause > give_up or (stop is not None and stop.is_set()):
-                raise EngineUnavailable(engine, url, f"{type(exc).__name__}, gave up after {waited:.0f} s") from exc
-            say(f"{engine} at {url} unreachable ({type(exc).__name__}), retry {attempt} in {pause:g} s")
+                raise EngineUnavailable(engine, url, f"{kind}, gave up after {waited:.0f} s") from exc
+            say(f"{engine} at {url} unreachable ({kind}), retry {attempt} in {pause:g} s")
             if stop is not None:
                 stop.wait(pause)
             else:

@@ -49,3 +49,44 @@ def test_elasticsearch_unavailable_statuses_count_as_down_but_a_bad_request_does
 
     assert is_engine_error(Answer(503)) and is_engine_error(Answer(429))
     assert not is_engine_error(Answer(400)) and not is_engine_error(Answer(404))
+
+
+def test_a_failed_spark_query_is_told_apart_by_its_text():
+    from common.retry import engine_down_in
+
+    assert engine_down_in("common.clients.EngineUnavailable: Redis is not reachable at redis://x (...)")
+    assert engine_down_in("org.apache.kafka.common.errors.TimeoutException: Timed out waiting for a node")
+    assert not engine_down_in("ValueError: invalid literal for int() with base 10: 'x'")
+
+
+def test_a_call_to_several_engines_names_the_one_that_failed():
+    import redis
+
+    from common.config import get_settings
+
+    lines, calls = [], []
+
+    def writes_to_redis_and_es():
+        calls.append(1)
+        if len(calls) < 2:
+            raise redis.ConnectionError("Connection refused")
+        return 3
+
+    assert call_with_retry(writes_to_redis_and_es, give_up=10, cap=0.01, say=lines.append) == 3
+    assert lines[0] == f"Redis at {get_settings().redis_url} unreachable (ConnectionError), retry 1 in 0.01 s"
+
+
+def test_a_client_factory_that_found_no_engine_is_waited_for_and_named_by_its_cause():
+    lines, calls = [], []
+
+    def connect():
+        calls.append(1)
+        if len(calls) < 2:
+            try:
+                raise ConnectionRefusedError("refused")
+            except ConnectionRefusedError as exc:
+                raise EngineUnavailable("Kafka", "127.0.0.1:9092", "refused") from exc
+        return "client"
+
+    assert call_with_retry(connect, "Kafka", "127.0.0.1:9092", give_up=10, cap=0.01, say=lines.append) == "client"
+    assert lines[0] == "Kafka at 127.0.0.1:9092 unreachable (ConnectionRefusedError), retry 1 in 0.01 s"
