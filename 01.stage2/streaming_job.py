@@ -392,13 +392,50 @@ class Restartable:
         self.query.stop()
 
 
+class KafkaWatch:
+    """Spark's Kafka clients wait for a broker that went away by themselves, and
+    silently (their warnings are muted in start_spark): this says so, in one line
+    per backoff step, and when Kafka is back."""
+
+    def __init__(self, settings: Settings):
+        from confluent_kafka.admin import AdminClient
+
+        from common.clients import kafka_config
+        self.admin = AdminClient(kafka_config(settings))
+        self.url, self.settings = settings.kafka_bootstrap_servers, settings
+        self.next_check, self.down_since, self.attempt = 0.0, None, 0
+
+    def check(self) -> None:
+        from confluent_kafka import KafkaException
+
+        from common.retry import backoff
+        now = time.monotonic()
+        if now < self.next_check:
+            return
+        try:
+            self.admin.list_topics(timeout=min(2.0, self.settings.engine_timeout_seconds))
+        except KafkaException as exc:
+            self.down_since, self.attempt = self.down_since or now, self.attempt + 1
+            pause = backoff(self.attempt, cap=self.settings.engine_retry_cap_seconds)
+            print(f"Kafka at {self.url} unreachable ({exc.args[0].name()}), the queries wait for it; "
+                  f"retry {self.attempt} in {pause:g} s", flush=True)
+            self.next_check = time.monotonic() + pause
+            return
+        if self.down_since is not None:
+            print(f"Kafka at {self.url} is back after {now - self.down_since:.0f} s", flush=True)
+        self.down_since, self.attempt = None, 0
+        self.next_check = now + self.settings.engine_timeout_seconds
+
+
 def wait_until_done(queries: list[Restartable], status: BatchStatus, opts: JobOptions,
                     settings: Settings) -> None:
     """Return when the bounded run is complete (or on Ctrl-C); the queries are stopped."""
     stop = stop_on_signals()
     deadline = time.monotonic() + opts.duration if opts.duration else None
+    kafka = KafkaWatch(settings)
     try:
         while not stop.is_set():
+            kafka.check()
             for q in queries:
                 q.restart_if_failed(settings)
             if all(not q.query.isActive for q in queries):

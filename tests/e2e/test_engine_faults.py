@@ -254,6 +254,7 @@ def test_pipeline_survives_engine_and_shipper_faults(private_engines, tmp_path, 
     # the components said what they were waiting for, in one line each, and went on
     assert "Kafka at " in run.log("shipper") and "unreachable" in run.log("shipper")
     assert "Elasticsearch at " in run.log("job") and "Redis at " in run.log("job")
+    assert "Kafka at " in run.log("job") and "the queries wait for it" in run.log("job")
     assert "Elasticsearch at " in run.log("stage1") and "is back after" in run.log("stage1")
 
     good = [line for line in run.written if not isinstance(parse_event(line), Rejected)]
