@@ -48,7 +48,7 @@ from common.clients import EngineUnavailable, ensure_topic, es_client
 from common.config import Settings, get_settings
 from common.events import Rejected, customer_key, event_id_of, parse_event
 from common.progress import ProgressLine
-from common.retry import call_with_retry
+from common.retry import call_with_retry, is_engine_error
 from common.schema import DEADLETTER_FIELDS, STAGE1_DOC_FIELDS
 from common.sinks import EsBulkSink, KafkaEventProducer, ensure_index, set_refresh_interval
 from stage1.follower import FileFollower, Line
@@ -244,7 +244,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{a.source} is missing; generate it with: make data", file=sys.stderr)
                 return 1
             sink = ToElasticsearch(s, a.index, stop)
-            ship_history(a.source, sink, a.bulk_size, a.max_events, stop)
+            try:
+                ship_history(a.source, sink, a.bulk_size, a.max_events, stop)
+            except Exception as exc:   # noqa: BLE001 - only an engine gone away is told apart
+                if not is_engine_error(exc):
+                    raise
+                print(f"shipper: Elasticsearch at {s.es_url} went away during the load ({type(exc).__name__}); "
+                      "run it again when it is back (same ids: nothing is doubled)", file=sys.stderr)
+                return 1
         else:
             target = a.index if a.sink == "es" else a.topic
             sink = ToElasticsearch(s, a.index, stop) if a.sink == "es" else ToKafka(s, a.topic, stop)

@@ -45,9 +45,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def private_engines():
+def private_engines(engines):
     """Our own engines: only these are killed and paused. Under .runtime/ (not pytest's
-    0700 tmp folder) so the Elasticsearch user can enter it; downloads are shared."""
+    0700 tmp folder) so the Elasticsearch user can enter it; downloads are shared
+    (``engines``, the shared set, makes sure they are there)."""
     shared = get_settings()
     runtime = shared.runtime_dir / f"test-faults-{uuid.uuid4().hex[:8]}"
     runtime.mkdir(parents=True)
