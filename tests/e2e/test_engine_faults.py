@@ -293,7 +293,7 @@ def test_query_failed_by_an_outage_is_restarted_then_the_job_gives_up(private_en
              "INDEX_INTEREST": "restart_interest", "INDEX_PROFILES": "restart_profiles",
              "INDEX_STATS": "restart_stats"}
     s = s0.model_copy(update={k.lower(): v for k, v in names.items()})
-    env = {**env0, **names, "ENGINE_GIVE_UP_SECONDS": "6"}
+    env = {**env0, **names, "ENGINE_GIVE_UP_SECONDS": "6", "REDIS_INTEREST_PREFIX": "restart:interest:"}
     plays = (SAMPLE / "tracks.csv").read_text().splitlines()[:600]
     ensure_topic(s.kafka_topic, settings=s)
 
@@ -304,8 +304,8 @@ def test_query_failed_by_an_outage_is_restarted_then_the_job_gives_up(private_en
 
     produce(plays[:300])
     log = open(tmp_path / "job.log", "wb")
-    job = subprocess.Popen([sys.executable, "-m", "stage2.streaming_job", "--no-interest", "--no-profiles",
-                            "--no-stats"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    job = subprocess.Popen([sys.executable, "-m", "stage2.streaming_job", "--interest-trigger", "1 second",
+                            "--no-profiles", "--no-stats"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                            start_new_session=True)
 
     def job_log() -> str:
@@ -328,6 +328,17 @@ def test_query_failed_by_an_outage_is_restarted_then_the_job_gives_up(private_en
         assert "restarting it from its checkpoint" in job_log()
         assert sorted(d["event_id"] for d in all_docs(s, s.index_stage2)) == \
             sorted(int(line.split(",")[0]) for line in plays)
+        # the stateful interest query came through its restart with the right state
+        events = pd.DataFrame([line.split(",") for line in plays], columns=EVENT_COLUMNS)
+        events = events.astype({"event_id": int, "customer_id": int, "track_id": int})
+        events["datetime"] = pd.to_datetime(events["datetime"])
+        expected = pandas_interest_oracle(events, s.interest_min_plays, f"{s.interest_window_minutes}min")
+        deadline = time.monotonic() + 60
+        while indexed(s, s.index_interest) < len(expected) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(2)
+        assert {d["_id"]: (d["first_play"], d["last_play"], d["plays"])
+                for d in all_docs(s, s.index_interest)} == expected
 
         started = time.monotonic()
         kill_engine(s, "redis")           # and now for good: the job gives up and says so
