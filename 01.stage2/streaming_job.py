@@ -52,8 +52,7 @@ from common.schema import (DEADLETTER_FIELDS, INTEREST_FIELDS, PROFILE_FIELDS, S
 from common.sinks import ensure_index
 from stage2.checkpoints import forget_uncommitted
 from stage2.enrich import PARTITION_COUNTS_DDL, BeforeIndex, index_partition_arrow
-from stage2.interest import (INTEREST_BUCKETS, INTEREST_OUTPUT_DDL, INTEREST_STATE_DDL,
-                             plays_from_kafka, update_interest_list, write_interest_partition)
+from stage2.interest import interest_updates, write_interest_partition
 from stage2.profiles import live_profiles, write_profiles_partition
 from stage2.tuning import INTEREST_TRIGGER, MAX_OFFSETS_PER_TRIGGER, SPARK_CONF
 from stage2.window_stats import windowed_counts, write_stats_partition
@@ -260,21 +259,10 @@ def start_profiles_query(kafka, settings: Settings, opts: JobOptions, index: str
 
 
 def start_interest_query(kafka, settings: Settings, opts: JobOptions, index: str | None = None):
-    """Plays -> event-time watermark -> per-bucket state (stage2.interest) -> Redis and ES."""
-    from pyspark.sql import functions as F
-
-    plays = (kafka.select("value")
-             .mapInPandas(plays_from_kafka, "customer_id INT, track_id INT, played_at TIMESTAMP")
-             # Plays older than (latest event time seen - lateness) are dropped as too late.
-             .withWatermark("played_at", f"{settings.interest_lateness_minutes} minutes")
-             .withColumn("bucket", F.col("customer_id") % INTEREST_BUCKETS))
-    min_plays, window_ms = settings.interest_min_plays, settings.interest_window_minutes * 60_000
-    interest = (plays.groupBy("bucket")
-                .applyInPandasWithState(
-                    lambda key, frames, state: update_interest_list(key, frames, state, min_plays, window_ms),
-                    outputStructType=INTEREST_OUTPUT_DDL, stateStructType=INTEREST_STATE_DDL,
-                    outputMode="Update", timeoutConf="EventTimeTimeout"))
-    return start_stateful_query("interest", interest, lambda rows: write_interest_partition(rows, settings),
+    """Plays (with their event ids) -> event-time watermark -> per-bucket state
+    (stage2.interest.interest_updates) -> Redis and ES."""
+    return start_stateful_query("interest", interest_updates(kafka, settings),
+                                lambda rows: write_interest_partition(rows, settings),
                                 "new or denser interest windows", settings, opts, index or settings.index_stage2)
 
 
