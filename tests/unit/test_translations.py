@@ -44,6 +44,7 @@ REQUIRED = [
     "03.stage4/README.md",
     "docs/origins.md",
     "docs/instructor.md",
+    "docs/faults.md",
     "exercises/README.md",
     "exercises/stage1/README.md",
     "exercises/stage2/README.md",
