@@ -6,12 +6,12 @@ for it and then go on by itself, not exit and leave a person to restart it.
 prints one line, sleeps 0.5 s, 1 s, 2 s ... (never more than ``cap``) and tries
 again, until ``give_up`` seconds have passed without success:
 
-    from common.retry import call_with_retry, ENGINE_ERRORS
+    from common.retry import call_with_retry
     call_with_retry(lambda: redis.ping(), "Redis", settings.redis_url)
     # Redis at redis://127.0.0.1:6379/0 unreachable (ConnectionError), retry 3 in 2 s
     # Redis at redis://127.0.0.1:6379/0 is back after 7 s
 
-Only errors that mean "the engine is not answering" are retried (``ENGINE_ERRORS``);
+Only errors that mean "the engine is not answering" are retried (``is_engine_error``);
 a bad request, a missing index or a bug still fails at once. The give-up time is
 ``ENGINE_GIVE_UP_SECONDS`` (settings), after which ``EngineUnavailable`` is raised
 with the fix, and the component exits with a clear message.
