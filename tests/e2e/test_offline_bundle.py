@@ -25,6 +25,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -108,7 +109,11 @@ def test_offline_setup_from_the_bundle_then_stage1(bundle, tmp_path):
     fakebin.mkdir()
     for name in ("mvn", "apt-get"):
         stand_in(fakebin, name, calls)
-    repo = tmp_path / "repo"
+    # Elasticsearch runs as its own user, who must be able to enter the clone; pytest's
+    # tmp folders are 0700, so the clone goes to a folder of its own that others may enter.
+    parent = Path(tempfile.mkdtemp(prefix="workshop-offline-", dir="/tmp"))
+    parent.chmod(0o755)
+    repo = parent / "repo"
     subprocess.run(["git", "clone", "-q", "--no-hardlinks", str(REPO_ROOT), str(repo)], check=True)
 
     es_port, kafka_port, controller_port, redis_port, dashboard_port = free_ports(5)
@@ -135,4 +140,4 @@ def test_offline_setup_from_the_bundle_then_stage1(bundle, tmp_path):
         if (repo / ".venv" / "bin" / "python").exists():
             subprocess.run(["make", "--no-print-directory", "services-down"], cwd=repo, env=env,
                            capture_output=True, timeout=180)
-        shutil.rmtree(repo, ignore_errors=True)      # ~2 GB: venv, engines, unpacked bundle
+        shutil.rmtree(parent, ignore_errors=True)    # ~2 GB: venv, engines, unpacked bundle
