@@ -10,11 +10,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from common.config import Settings
-from common.events import customer_key
 from common.schema import STAGE2_DOC_FIELDS
 from stage2 import streaming_job as job
-from tests.cleanup import drop_test_resources
+from tests.stage2_kit import docs, produce, run_job
 
 pytestmark = pytest.mark.integration
 
@@ -37,59 +35,6 @@ def play(event_id: int, track: int, minutes: int) -> str:
 
 
 GOOD = [play(1, 10, 0), play(2, 10, 5), play(3, 10, 10), play(4, 11, 2)]
-
-
-@pytest.fixture(scope="module")
-def spark(engines):
-    from common.spark import get_spark
-
-    session = get_spark("test-poison-stage2")
-    yield session
-    session.stop()
-
-
-@pytest.fixture
-def stage2(engines, unique, tmp_path):
-    (tmp_path / "music.csv").write_text("TrackId,Title,Artist,Length\n10,Blue Song,The Band,215\n"
-                                        "11,Red Song,The Band,180\n")
-    (tmp_path / "cust.csv").write_text("CustID,Name,Gender,Address,zip,SignDate,Status,Level,Campaign,LinkedWithApps\n"
-                                       "1,Ann Lee,0,1 Main St,10001,01/02/2015,1,2,0,1\n")
-    s = Settings(kafka_topic=f"t_{unique}", index_stage2=f"t_{unique}_enriched",
-                 index_interest=f"t_{unique}_interest", index_deadletter=f"t_{unique}_dead",
-                 index_stats=f"t_{unique}_stats", index_profiles=f"t_{unique}_profiles",
-                 redis_customer_prefix=f"t_{unique}:customer:", redis_interest_prefix=f"t_{unique}:interest:",
-                 data_dir=tmp_path, trigger_interval="1 second")
-    yield s
-    drop_test_resources(s, f"t_{unique}", (s.index_stage2, s.index_interest, s.index_deadletter, s.index_stats,
-                                           s.index_profiles))
-
-
-def produce(s: Settings, lines: list[str]) -> int:
-    """Send the lines as the shipper does; returns how many the producer had to cut."""
-    from common.clients import ensure_topic
-    from common.sinks import KafkaEventProducer
-
-    ensure_topic(s.kafka_topic, settings=s)
-    with KafkaEventProducer(s) as producer:
-        for line in lines:
-            producer.send(line.encode(), key=customer_key(line))
-        producer.flush()          # would raise MSG_SIZE_TOO_LARGE if the 2 MB line were sent
-        return producer.cut
-
-
-def run_job(spark, s: Settings, tmp_path):
-    opts = job.JobOptions(available_now=True, quiet=True, checkpoint_dir=tmp_path / "checkpoint")
-    return job.run(spark, s, opts, s.index_stage2, STAGE2_DOC_FIELDS)
-
-
-def docs(s: Settings, index: str) -> dict[str, dict]:
-    from elasticsearch import helpers
-
-    from common.clients import es_client
-
-    es = es_client(s)
-    es.indices.refresh(index=index)
-    return {h["_id"]: h["_source"] for h in helpers.scan(es, index=index, query={"query": {"match_all": {}}})}
 
 
 def test_poison_is_dead_lettered_duplicates_count_once_and_a_restart_is_clean(spark, stage2, tmp_path):

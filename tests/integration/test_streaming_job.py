@@ -15,10 +15,8 @@ import pandas as pd
 import pytest
 
 from common.config import REPO_ROOT, Settings
-from common.events import customer_key
-from common.schema import STAGE2_DOC_FIELDS
-from stage2 import streaming_job as job
-from tests.cleanup import drop_test_resources
+from tests import stage2_kit as kit
+from tests.stage2_kit import produce
 
 pytestmark = pytest.mark.integration
 
@@ -26,59 +24,14 @@ T0 = datetime(2024, 5, 1, 8, 0, 0)
 FMT = "%Y-%m-%d %H:%M:%S"
 
 
-@pytest.fixture(scope="module")
-def spark(engines):
-    from common.spark import get_spark
-
-    session = get_spark("test-stage2-streaming")
-    yield session
-    session.stop()
-
-
-@pytest.fixture
-def stage2(engines, unique, tmp_path):
-    """Settings isolated to this test, a 3-track catalog, and cleanup afterwards."""
-    (tmp_path / "music.csv").write_text(
-        "TrackId,Title,Artist,Length\n10,Blue Song,The Band,215\n"
-        "11,Red Song,The Band,180\n12,Green Song,Solo,200\n")
-    s = Settings(kafka_topic=f"t_{unique}", index_stage2=f"t_{unique}_enriched",
-                 index_interest=f"t_{unique}_interest", index_deadletter=f"t_{unique}_dead",
-                 index_stats=f"t_{unique}_stats", index_profiles=f"t_{unique}_profiles",
-                 redis_customer_prefix=f"t_{unique}:customer:", redis_interest_prefix=f"t_{unique}:interest:",
-                 data_dir=tmp_path, trigger_interval="1 second")
-    yield s
-    drop_test_resources(s, f"t_{unique}", (s.index_stage2, s.index_interest, s.index_deadletter, s.index_stats,
-                                           s.index_profiles))
-
-
-def produce(s: Settings, lines: list[str | bytes]) -> None:
-    from common.clients import ensure_topic
-    from common.sinks import KafkaEventProducer
-
-    ensure_topic(s.kafka_topic, settings=s)
-    with KafkaEventProducer(s) as producer:
-        for line in lines:
-            raw = line if isinstance(line, bytes) else line.encode()
-            producer.send(raw, key=customer_key(raw))
-
-
 def run_job(spark, s: Settings, tmp_path, **options):
-    """The job in this process, draining what Kafka holds; the windowed aggregates
-    (stats=True: they need a cust.csv in s.data_dir) and the live profiles only when asked."""
-    options = {"stats": False, "profiles": False, **options}
-    opts = job.JobOptions(available_now=True, quiet=True, checkpoint_dir=tmp_path / "checkpoint", **options)
-    return job.run(spark, s, opts, s.index_stage2, STAGE2_DOC_FIELDS)
+    """The windowed aggregates (stats=True: they need a cust.csv in s.data_dir) and the
+    live profiles only when asked."""
+    return kit.run_job(spark, s, tmp_path, **{"stats": False, "profiles": False, **options})
 
 
 def all_docs(s: Settings, index: str) -> list[dict]:
-    from common.clients import es_client
-
-    from elasticsearch import helpers
-
-    es = es_client(s)
-    es.indices.refresh(index=index)
-    return [{"_id": h["_id"], **h["_source"]}
-            for h in helpers.scan(es, index=index, query={"query": {"match_all": {}}})]
+    return [{"_id": i, **d} for i, d in kit.docs(s, index).items()]
 
 
 def play(event_id: int, customer: int, track: int, minutes: float, zip_code: str = "10001") -> str:
