@@ -32,21 +32,26 @@ REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
 
 
-class FlakyWebhook:
-    """A real HTTP server on 127.0.0.1 that answers 500 to the first ``failures`` POSTs."""
+class LocalWebhook:
+    """A real HTTP server on 127.0.0.1. Each POST is answered by ``reply(headers, body)``,
+    which returns the status and extra response headers."""
 
-    def __init__(self, failures: int):
-        self.failures, self.requests, self.delivered = failures, 0, []
+    delay = 0.0
+
+    def __init__(self):
+        self.posts = 0
         hook = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                hook.requests += 1
-                ok = hook.requests > hook.failures
-                if ok:
-                    hook.delivered.append((self.headers["Idempotency-Key"], body))
-                self.send_response(200 if ok else 500)
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"null")
+                hook.posts += 1
+                status, headers = hook.reply(self.headers, body)
+                time.sleep(hook.delay)
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", "0")
                 self.end_headers()
 
             def log_message(self, *args):
@@ -56,9 +61,26 @@ class FlakyWebhook:
         self.url = f"http://127.0.0.1:{self.server.server_port}/sms"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
+    def reply(self, headers, body) -> tuple[int, dict]:
+        raise NotImplementedError
+
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class FlakyWebhook(LocalWebhook):
+    """Answers 500 to the first ``failures`` POSTs, then 200 (and keeps what it delivered)."""
+
+    def __init__(self, failures: int):
+        self.failures, self.delivered = failures, []
+        super().__init__()
+
+    def reply(self, headers, body):
+        if self.posts <= self.failures:
+            return 500, {}
+        self.delivered.append((headers["Idempotency-Key"], body))
+        return 200, {}
 
 
 @pytest.fixture
@@ -104,7 +126,7 @@ def test_webhook_failing_twice_then_succeeding_delivers_once(redis_and_settings)
         counts = app.run(Bounds(max_events=1))
     finally:
         hook.close()
-    assert hook.requests == 3
+    assert hook.posts == 3
     assert [key for key, _ in hook.delivered] == [offer_id]
     assert "Cust 1" in hook.delivered[0][1]["text"]
     assert counts == {"delivered": 1, "duplicates": 0, "dead": 0, "retries": 2, "clicked": 0, "in_flight": 0}
@@ -126,7 +148,7 @@ def test_webhook_always_failing_ends_in_dead_letter_stream(redis_and_settings):
         counts = sms.SmsSender(r, s, sms.WebhookSender(hook.url), backoff=0.01).run(Bounds(max_events=1))
     finally:
         hook.close()
-    assert hook.requests == s.sms_max_attempts == 3
+    assert hook.posts == s.sms_max_attempts == 3
     assert counts["dead"] == 1 and counts["delivered"] == 0
     [(_, dead)] = r.xrange(s.redis_offers_dead_stream)
     assert dead["offer_id"] == offer_id and "500" in dead["error"] and dead["attempts"] == "3"
@@ -312,34 +334,15 @@ def test_dead_stream_is_bounded(redis_and_settings):
     assert 100 <= r.xlen(s.redis_offers_dead_stream) < 400            # ~ trims whole blocks of entries
 
 
-class OneAnswer:
-    """A real HTTP server on 127.0.0.1 that answers every POST the same way."""
+class OneAnswer(LocalWebhook):
+    """Answers every POST the same way, after ``delay`` seconds."""
 
     def __init__(self, status: int, headers: dict | None = None, delay: float = 0.0):
-        self.posts = 0
-        hook = self
+        self.status, self.headers, self.delay = status, headers or {}, delay
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                self.rfile.read(int(self.headers["Content-Length"]))
-                hook.posts += 1
-                time.sleep(delay)
-                self.send_response(status)
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/sms"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def reply(self, headers, body):
+        return self.status, self.headers
 
 
 def test_redirecting_webhook_is_refused_and_a_slow_one_times_out(redis_and_settings):
