@@ -51,11 +51,8 @@ def pinned_checksums() -> dict[str, str]:
 
 
 def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def check_checksum(path: Path, name: str, pins: dict[str, str]) -> None:
