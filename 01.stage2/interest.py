@@ -122,10 +122,8 @@ def update_interest_list(key, frames, state, min_plays: int, window_ms: int):
         for frame in frames:
             # numpy datetime64 (UTC, the session time zone) -> epoch milliseconds
             ms = frame["played_at"].to_numpy().astype("datetime64[ms]").astype("int64")
-            ids = frame["event_id"].tolist() if "event_id" in frame else [None] * len(frame)
-            for e, c, t, m in zip(ids, frame["customer_id"].tolist(), frame["track_id"].tolist(), ms.tolist()):
-                if e is None:      # plays_from_kafka: no event id, a stand-in from the play itself
-                    e = -1 - (hash((c, t, m)) & (2**62 - 1))
+            for e, c, t, m in zip(frame["event_id"].tolist(), frame["customer_id"].tolist(),
+                                  frame["track_id"].tolist(), ms.tolist()):
                 if m > watermark and e not in events:
                     recent.setdefault((c, t), []).append(m)
                     events[e] = ((c, t), m)
@@ -215,14 +213,6 @@ def plays_with_ids_from_kafka(frames):
             "played_at": pd.to_datetime(pd.Series([p["datetime"] for p in plays], dtype="object"),
                                         format="%Y-%m-%d %H:%M:%S"),
         })
-
-
-def plays_from_kafka(frames):
-    """plays_with_ids_from_kafka without the event id: the older wiring, which
-    declares "customer_id INT, track_id INT, played_at TIMESTAMP" (then a play
-    is known again by customer, track and second). Use interest_updates."""
-    for frame in plays_with_ids_from_kafka(frames):
-        yield frame.drop(columns="event_id")
 
 
 # --- the query ----------------------------------------------------------------------

@@ -151,16 +151,3 @@ def test_state_keeps_only_plays_that_can_still_count():
     state.watermark = (BASE + 40) * 60_000            # 1 + 30 < 40: none of them can share a window now
     batch(state, (9, 10, 41))
     assert list(state.value[0]) == [9]
-
-
-def test_a_frame_without_event_ids_still_works():
-    """The older wiring (plays_from_kafka, no event id): a play is known by customer, track and second."""
-    import pandas as pd
-
-    from stage2.interest import update_interest_list
-
-    state = FakeGroupState()
-    frame = pd.DataFrame({"customer_id": [1, 1, 1, 1], "track_id": [10, 10, 10, 10],
-                          "played_at": pd.to_datetime([(BASE + m) * 60_000 for m in (0, 5, 5, 9)], unit="ms")})
-    out = list(update_interest_list((0,), iter([frame]), state, 3, 30 * 60_000))
-    assert out[0]["plays"].tolist() == [3]
