@@ -30,7 +30,7 @@ Rules (one reason per rejected line, the first rule it breaks):
                       such a play would move the stage-2 watermarks ahead and make
                       every on-time play after it "late"
   bad_ismobile        not 0 or 1
-  bad_zip             not 3-5 digits (leading zeros may have been dropped)
+  bad_zip             not 1-5 ASCII digits (shorter ones get their dropped leading zeros back)
 
 A well-formed zip that is missing from the zip table is NOT rejected: the play
 happened, so it is indexed, just without location/state/city (and it is
