@@ -77,6 +77,24 @@ class Settings(BaseSettings):
     spark_master: str = "local[2]"
     trigger_interval: str = "2 seconds"
     spark_shuffle_partitions: int = 2
+    # A local Spark standalone cluster (make cluster-up, services/spark_cluster.py): a master
+    # and SPARK_CLUSTER_WORKERS workers on bind_host; run a stage on it with
+    # SPARK_MASTER=spark://127.0.0.1:7077. The master's web UI and JSON status are on
+    # SPARK_MASTER_WEBUI_PORT (8088: 8080 is often taken); worker UIs take free ports.
+    spark_master_port: int = 7077
+    spark_master_webui_port: int = 8088
+    spark_cluster_workers: int = 2
+    spark_worker_cores: int = 1               # cores each worker offers
+    spark_worker_memory: str = "1g"           # memory each worker offers to executors
+    spark_daemon_memory: str = "256m"         # heap of the master and worker JVMs themselves
+    # What an application asks of a cluster (ignored in local[...] mode): one executor
+    # per worker with this many cores and this heap, and the executors' Python, which must
+    # exist on every worker machine and import pyspark, pandas, pyarrow, redis and
+    # elasticsearch (empty: this virtual environment's python). The project's own code is
+    # shipped to the executors as a zip (common/spark.py).
+    spark_executor_memory: str = "512m"
+    spark_executor_cores: int = 1
+    spark_executor_python: str = ""
 
     dashboard_port: int = 3000
     dashboard_refresh_ms: int = 2000        # how often the dashboard asks the engines (stage 4)
