@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import services
 from common.config import get_settings
@@ -13,11 +14,22 @@ from services.system import say
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m services", description=services.__doc__.split("\n\n")[0])
-    p.add_argument("command", choices=["fetch", "up", "down", "status", "logs", "reset"])
+    p.add_argument("command", choices=["fetch", "up", "down", "status", "logs", "reset",
+                                       "cluster-up", "cluster-down", "cluster-status"])
     p.add_argument("engines", nargs="*", help=f"some of: {', '.join(ENGINES)} (default: all)")
+    p.add_argument("--worker-dir", action="append", type=Path,
+                   help="cluster-up: a worker's working directory, once per worker (default .runtime/spark-cluster/worker-N)")
     a = p.parse_args(argv)
     try:
-        if a.command == "fetch":
+        if a.command.startswith("cluster-"):      # the local Spark standalone cluster (services/spark_cluster.py)
+            from services import spark_cluster
+            if a.command == "cluster-up":
+                spark_cluster.up(worker_dirs=a.worker_dir)
+            elif a.command == "cluster-down":
+                spark_cluster.down()
+            elif spark_cluster.status() is None:
+                return 1
+        elif a.command == "fetch":
             fetch()
         elif a.command == "up":
             if external(get_settings()):
