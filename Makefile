@@ -44,6 +44,17 @@ services-down: $(PY) ## Stop the engines this project started
 services-status: $(PY) ## One line per engine: URL and state
 	@$(SERVICES) status
 
+# A local Spark standalone cluster (services/spark_cluster.py); run a stage on it with
+# SPARK_MASTER=spark://127.0.0.1:7077 make stage2 MAX_EVENTS=2000
+cluster-up: $(PY) ## Start a local Spark standalone cluster: a master (UI :8088) and two 1-core workers
+	@$(SERVICES) cluster-up
+
+cluster-down: $(PY) ## Stop the Spark cluster cluster-up started
+	@$(SERVICES) cluster-down
+
+cluster-status: $(PY) ## The Spark master's status: ALIVE workers, cores, running applications
+	@$(SERVICES) cluster-status
+
 logs: $(PY) ## Show the last lines of every engine's log
 	@$(SERVICES) logs
 
@@ -116,4 +127,4 @@ offline-setup: ## Set up with no network from a bundle: make offline-setup BUNDL
 
 .PHONY: bundle offline-setup
 
-.PHONY: help setup doctor data fetch services-up services-down services-status logs es-templates reset stage1 stage1-history stage2-import stage2 stage3-train stage3-sms stage3 stage4 demo bench test test-unit
+.PHONY: help setup doctor data fetch services-up services-down services-status cluster-up cluster-down cluster-status logs es-templates reset stage1 stage1-history stage2-import stage2 stage3-train stage3-sms stage3 stage4 demo bench test test-unit
