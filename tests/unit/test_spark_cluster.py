@@ -49,8 +49,8 @@ def test_the_zip_alone_imports_the_stages(tmp_path):
     """Without site-packages (-S: no editable install) and outside the repository,
     the stages import from the zip."""
     zip_path = cspark.build_code_zip(Settings(runtime_dir=tmp_path))
-    out = subprocess.run([sys.executable, "-S", "-c", f"import sys; sys.path.insert(0, {str(zip_path)!r}); "
-                          "import common, stage1, stage2, stage3, stage4; print(stage2.__file__)"],
+    out = subprocess.run([sys.executable, "-S", "-c", "import common, stage1, stage2, stage3, stage4; "
+                          "print(stage2.__file__)"], env={"PYTHONPATH": str(zip_path)},
                          cwd=tmp_path, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == f"{zip_path}/stage2/__init__.py"
