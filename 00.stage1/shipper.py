@@ -38,19 +38,22 @@ import hashlib
 import sys
 import threading
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import BinaryIO, Iterator
 
 from confluent_kafka import KafkaException
-from elasticsearch import helpers
 
 from common.bounded import Bounds, add_bounded_args, stop_on_signals
 from common.clients import EngineUnavailable, ensure_topic, es_client
 from common.config import Settings, get_settings
-from common.events import Rejected, customer_key, event_id_of, parse_event
+from common.events import RAW_KEEP_BYTES, Rejected, customer_key, event_id_of, parse_event, too_long_line
 from common.progress import ProgressLine
 from common.retry import call_with_retry, is_engine_error
 from common.schema import DEADLETTER_FIELDS, STAGE1_DOC_FIELDS
-from common.sinks import EsBulkSink, KafkaEventProducer, ensure_index, set_refresh_interval
+from common.sinks import EsBulkSink, KafkaEventProducer, ensure_index
 from stage1.follower import FileFollower, Line
 
 # A live batch is sent when it has this many lines, or when the file has been
@@ -113,8 +116,9 @@ class ToKafka:
 
     def ship(self, lines: list[Line]) -> None:
         for line in lines:
-            if line.data.strip():
-                self.producer.send(line.data, key=customer_key(line.data))
+            if line.data.strip():   # source: the line's place in its file, the same on a re-send
+                self.producer.send(line.data, key=customer_key(line.data),
+                                   source=f"{line.position.inode}:{line.offset}")
         sent = sum(1 for line in lines if line.data.strip())
         # Wait for the acknowledgements, one status line per timeout while the broker
         # is away. Nothing is sent again: the messages wait in librdkafka's queue.
@@ -172,53 +176,123 @@ def ship_live(follower: FileFollower, sink, bounds: Bounds, stop: threading.Even
     # lines read but not confirmed (Ctrl-C mid-batch) are simply read again next time
 
 
+def history_lines(f: BinaryIO, max_line_bytes: int) -> Iterator[bytes]:
+    """The lines of a file, newline kept, holding at most ``max_line_bytes`` of any one:
+    a longer line (even one that never ends) is read past in bounded pieces and handed
+    over as its short stand-in (common.events.too_long_line), which parse_event rejects
+    as line_too_long, as the live follower does."""
+    start = 0
+    while data := f.readline(max_line_bytes + 1):
+        if len(data) > max_line_bytes and not data.endswith(b"\n"):
+            head, length = data[:RAW_KEEP_BYTES], len(data)
+            while data and not data.endswith(b"\n"):       # skip the rest, 1 MiB at a time
+                data = f.readline(1 << 20)
+                length += len(data)
+            length -= data.endswith(b"\n")
+            yield too_long_line(head, length, start)
+            start += length + 1
+        else:
+            yield data
+            start += len(data)
+
+
+def count_lines(source: Path) -> int:
+    """Lines in a file (a last one without newline counts), read in 1 MiB blocks."""
+    lines, last = 0, b"\n"
+    with open(source, "rb") as f:
+        while block := f.read(1 << 20):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + (last != b"\n")
+
+
 def ship_history(source: Path, sink: ToElasticsearch, bulk_size: int,
                  max_events: int | None, stop: threading.Event) -> None:
-    """Bulk-load a whole file with its own timestamps, two bulk requests in flight."""
-    with open(source, "rb") as f:
-        total = sum(1 for _ in f)
+    """Bulk-load a whole file with its own timestamps: this thread parses and builds each
+    bulk body (NDJSON bytes, orjson), two others send them; periodic refresh and
+    replicas are off during the load and restored after it (also on Ctrl-C)."""
+    import orjson
+
+    s = get_settings()
+    total = count_lines(source)
     if max_events is not None:
         total = min(total, max_events)
     bad: list[tuple[str, str, str]] = []
-    es = sink.es
+    es, index = sink.es, sink.index
+    received_at = datetime.now(timezone.utc).replace(tzinfo=None)   # one clock for the whole file
 
-    def actions():
-        with open(source, "rb") as f:
-            for number, raw in enumerate(f):
+    def send(parts: list[bytes], ids: list[str]) -> None:
+        """One bulk request; documents refused for a full queue (429) are sent again."""
+        for attempt in range(6):
+            reply = es.bulk(index=index, operations=b"".join(parts),
+                            filter_path="errors,items.*.status,items.*.error")
+            if not reply["errors"]:
+                return
+            again = []
+            for i, item in enumerate(reply["items"]):
+                info = item["index"]
+                if info.get("status") == 429 and attempt < 5:
+                    again.append(i)
+                elif "error" in info:
+                    bad.append((f"index_error: {info['error'].get('type')}", str(info), ids[i]))
+            parts, ids = [parts[i] for i in again], [ids[i] for i in again]
+            if not parts:
+                break
+            time.sleep(2 ** attempt * 0.5)
+
+    previous = es.indices.get_settings(index=index, flat_settings=True)[index]["settings"]
+    # Refreshing makes new segments searchable and replicas copy every document;
+    # during a bulk load both are wasted work, so they are off until it ends.
+    es.indices.put_settings(index=index, settings={"index.refresh_interval": "-1",
+                                                   "index.number_of_replicas": 0})
+    started = time.monotonic()
+    in_flight: deque = deque()
+    sent = unparsed = 0
+    try:
+        with ProgressLine(f"loading {source.name}", total=total) as progress, \
+                ThreadPoolExecutor(2, thread_name_prefix="bulk") as pool, open(source, "rb") as f:
+            def wait_oldest():
+                n, future = in_flight.popleft()
+                future.result()                               # raises if ES went away
+                progress.advance(n, rejected=len(bad))
+
+            parts: list[bytes] = []
+            ids: list[str] = []
+            for number, raw in enumerate(history_lines(f, s.max_line_bytes)):
                 if number >= total or stop.is_set():
-                    return
-                parsed = parse_event(raw)
+                    break
+                parsed = parse_event(raw, received_at, s.max_event_lead_seconds, s.max_line_bytes)
                 if isinstance(parsed, Rejected):
                     bad.append((parsed.reason, parsed.raw, f"{source.name}:{number}"))
+                    unparsed += 1
                     continue
-                yield {"_index": sink.index, "_id": str(parsed["event_id"]), "_source": parsed}
-
-    # Refreshing makes new segments searchable; during a bulk load that is wasted
-    # work, so it is off until the load ends (and restored even on Ctrl-C).
-    set_refresh_interval(es, sink.index, "-1")
-    started = time.monotonic()
-    try:
-        with ProgressLine(f"loading {source.name}", total=total) as progress:
-            done = 0
-            for ok, item in helpers.parallel_bulk(es, actions(), thread_count=2, chunk_size=bulk_size,
-                                                  raise_on_error=False, queue_size=4):
-                if ok:
-                    sink.counts["indexed"] += 1
-                else:
-                    info = item["index"]
-                    bad.append((f"index_error: {info.get('error', {}).get('type')}", str(info), info["_id"]))
-                done += 1
-                if done % 1000 == 0:
-                    progress.advance(1000, rejected=len(bad))   # not per document: 1M updates cost
-            progress.advance(done % 1000, rejected=len(bad))
+                sent += 1
+                event_id = str(parsed["event_id"])
+                parts.append(b'{"index":{"_id":"%s"}}\n%s\n' % (event_id.encode(), orjson.dumps(parsed)))
+                ids.append(event_id)
+                if len(parts) >= bulk_size:
+                    in_flight.append((len(parts), pool.submit(send, parts, ids)))
+                    parts, ids = [], []
+                    if len(in_flight) > 2:                    # at most 3 bodies in memory
+                        wait_oldest()
+            if parts:
+                in_flight.append((len(parts), pool.submit(send, parts, ids)))
+            while in_flight:
+                wait_oldest()
     finally:
-        set_refresh_interval(es, sink.index, "1s")
+        for future in in_flight:
+            future.cancel()
+        es.indices.put_settings(index=index, settings={
+            "index.refresh_interval": previous.get("index.refresh_interval"),      # None: the default
+            "index.number_of_replicas": previous.get("index.number_of_replicas", "1")})
     seconds = time.monotonic() - started
     sink.sink.write_deadletters(bad)
-    sink.counts["shipped"] = sink.counts["indexed"] + len(bad)
+    sink.counts["indexed"] = sent - (len(bad) - unparsed)     # the rest of ``bad``: refused by ES
     sink.counts["rejected"] = len(bad)
+    sink.counts["shipped"] = sent + unparsed
     print(f"history: {sink.counts['indexed']} events in {seconds:.1f} s = "
-          f"{sink.counts['indexed'] / max(seconds, 1e-9):,.0f} events/s (bulk size {bulk_size})")
+          f"{sink.counts['indexed'] / max(seconds, 1e-9):,.0f} events/s (bulk size {bulk_size}), "
+          f"{len(bad)} rejected", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
