@@ -99,7 +99,7 @@ def ran_on_the_workers(cluster, app_name: str, apps_before: int) -> None:
     state = spark_cluster.cluster_state(cluster["settings"])
     apps = state["completedapps"] + state["activeapps"]
     assert len(apps) > apps_before and app_name in {a["name"] for a in apps}
-    app_id = next(a["id"] for a in sorted(apps, key=lambda a: a["starttime"]) if a["name"] == app_name)
+    app_id = max((a for a in apps if a["name"] == app_name), key=lambda a: a["starttime"])["id"]
     starts = cluster["starts"].read_text().splitlines()
     for work_dir in cluster["workers"]:
         logs = list((work_dir / app_id).glob("*/stderr"))
