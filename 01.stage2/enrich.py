@@ -23,6 +23,7 @@ delays the micro-batch; a replayed request rewrites the same ids.
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
 from typing import Callable, Mapping
 
 from common.schema import ENRICHED_FIELDS
@@ -72,6 +73,32 @@ PARTITION_COUNTS_DDL = ", ".join(f"{name} LONG" for name in PARTITION_COUNTS)
 BeforeIndex = Callable[[object, list, object], object]
 
 
+def kafka_times(column) -> list:
+    """An Arrow column of Kafka timestamps -> naive UTC datetimes (None where missing),
+    the ``received_at`` that common.events.parse_event judges a play's time against."""
+    import pyarrow as pa
+
+    epoch = datetime(1970, 1, 1)
+    tz = getattr(column.type, "tz", None)
+    micros = column.cast(pa.timestamp("us", tz)).cast(pa.int64()).to_pylist()   # UTC, whatever tz says
+    return [None if us is None else epoch + timedelta(microseconds=us) for us in micros]
+
+
+def deadletter_where(batch, i: int) -> str:
+    """Where record ``i`` of an Arrow batch came from, for its dead letter's id: the
+    topic and the line's place in the shipper's file (its SOURCE_HEADER), so a line the
+    shipper sent twice after a crash is one dead letter; without that header the
+    topic-partition-offset, so a replayed micro-batch rewrites the same dead letter."""
+    from common.sinks import source_of
+
+    topic = batch["topic"][i].as_py()
+    if "headers" in batch.schema.names:
+        position = source_of(batch["headers"][i].as_py())
+        if position:
+            return f"{topic}@{position}"
+    return "-".join(str(batch[col][i].as_py()) for col in ("topic", "partition", "offset"))
+
+
 def index_partition_arrow(batches, settings, catalog: dict, index: str, naive: bool = False,
                           before_index: BeforeIndex | None = None, own_ids: tuple[int, int] | None = None):
     """``mapInArrow`` entry point: yields ``index_partition``'s counts as one Arrow row."""
@@ -86,8 +113,9 @@ def index_partition(batches, settings, catalog: dict, index: str, naive: bool = 
     """Parse, enrich and index one partition's Kafka records; returns its counts.
 
     ``batches``: Arrow record batches with the Kafka source's value, topic,
-    partition, offset and timestamp columns: the values come over as whole
-    columns, not one Python Row object per record.
+    partition, offset, timestamp and (optional) headers columns: the values come
+    over as whole columns, not one Python Row object per record. Each play is
+    judged against its record's Kafka timestamp (``received_at``).
     Batched (default): ONE Redis pipeline for all the partition's customers and
     bulk requests of ``settings.bulk_size`` documents. ``naive``: one HGETALL and
     one index request per record, as the original demo did (for the benchmark).
@@ -113,14 +141,15 @@ def index_partition(batches, settings, catalog: dict, index: str, naive: bool = 
         if not batch.num_rows:
             continue
         oldest_us.append(pc.min(batch["timestamp"]).value)    # microseconds since the epoch
+        received = kafka_times(batch["timestamp"])
         for i, value in enumerate(batch["value"].to_pylist()):  # bytes, one C call per batch
-            parsed = parse_event(value)
+            # judged against the time the record reached Kafka, as the other queries judge it
+            parsed = parse_event(value, received_at=received[i],
+                                 max_lead_seconds=settings.max_event_lead_seconds)
             event_id = parsed.get("event_id") if isinstance(parsed, dict) else event_id_of(value)
             own += own_ids is None or (event_id is not None and own_ids[0] <= event_id < own_ids[1])
             if isinstance(parsed, Rejected):
-                # where = topic-partition-offset: a replayed batch rewrites the same dead letter
-                where = "-".join(str(batch[col][i].as_py()) for col in ("topic", "partition", "offset"))
-                rejected.append((parsed.reason, parsed.raw, where))
+                rejected.append((parsed.reason, parsed.raw, deadletter_where(batch, i)))
             else:
                 events.append(parsed)
 

@@ -201,6 +201,7 @@ def read_kafka(spark, settings: Settings, opts: JobOptions):
             .option("subscribe", settings.kafka_topic)
             .option("startingOffsets", opts.starting_offsets)   # a new checkpoint only; then the checkpoint
             .option("maxOffsetsPerTrigger", opts.max_offsets_per_trigger)
+            .option("includeHeaders", "true")     # the shipper's source position: dead-letter ids
             .load())
 
 
@@ -219,7 +220,7 @@ def start_enrich_query(kafka, settings: Settings, opts: JobOptions, index: str, 
         started = time.monotonic()
         # mapInArrow hands each partition over as Arrow columns (cheaper than one Row per record)
         parts = [row.asDict() for row in
-                 batch_df.select("value", "topic", "partition", "offset", "timestamp")
+                 batch_df.select("value", "topic", "partition", "offset", "timestamp", "headers")
                  .mapInArrow(lambda batches: index_partition_arrow(
                      batches, settings, catalog.value, index, naive, before_index, own_ids),
                      PARTITION_COUNTS_DDL)

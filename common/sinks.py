@@ -6,7 +6,7 @@
     result.indexed, result.failed                        # failed: per-document errors
 
     with KafkaEventProducer(settings, "realtime") as producer:
-        producer.send(b"1,42,7,...", key=b"42")
+        producer.send(b"1,42,7,...", key=b"42", source="1234:0")   # source: header, optional
         producer.flush()                                 # raises if a send failed
 
     read_hashes(redis, ["customer:1", "customer:2"])   # one round trip -> [dict, dict]
@@ -115,6 +115,23 @@ def _error_type(error) -> str:
 
 
 # --- Kafka -------------------------------------------------------------------------
+# The Kafka header naming a line's place in its source file ('inode:byte offset'). A
+# shipper that crashed between its Kafka flush and its offset commit sends up to a batch
+# of lines again: new offsets in Kafka, the same header, so the stage-2 job derives the
+# same dead-letter id from it (see source_of) and stores a duplicated bad line once.
+SOURCE_HEADER = "source_position"
+
+
+def source_of(headers) -> str | None:
+    """The SOURCE_HEADER value among a record's headers: Spark's list of
+    {"key", "value"} rows (includeHeaders) or confluent_kafka's (key, value) pairs."""
+    for header in headers or ():
+        key, value = (header.get("key"), header.get("value")) if isinstance(header, dict) else header
+        if key == SOURCE_HEADER and value:
+            return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+    return None
+
+
 class KafkaEventProducer:
     """A keyed producer that waits for every in-sync replica (acks=all).
 
@@ -155,13 +172,18 @@ class KafkaEventProducer:
         if err is not None:
             self._errors.append(err)
 
-    def send(self, value: bytes, key: bytes | None = None) -> None:
+    def send(self, value: bytes, key: bytes | None = None, source: str | None = None) -> None:
+        """Queue one message. ``source``: where the line came from (the shipper's
+        'inode:offset'), sent as the SOURCE_HEADER header, so a line the shipper
+        sends again after a crash is known as the same line downstream."""
         if len(value) > self.max_value_bytes:
             value = too_long_line(value[:RAW_KEEP_BYTES], len(value))
             self.cut += 1
+        headers = [(SOURCE_HEADER, source.encode())] if source else None
         while True:
             try:
-                self.producer.produce(self.topic, value=value, key=key, on_delivery=self._delivered)
+                self.producer.produce(self.topic, value=value, key=key, headers=headers,
+                                      on_delivery=self._delivered)
                 break
             except BufferError:          # local queue full: let librdkafka send some first
                 self.producer.poll(0.1)
