@@ -57,9 +57,12 @@ from common.sinks import EsBulkSink, KafkaEventProducer, ensure_index
 from stage1.follower import FileFollower, Line
 
 # A live batch is sent when it has this many lines, or when the file has been
-# quiet for one poll (0.1 s): small batches keep latency low at 5 events/s,
-# big ones keep up at thousands per second.
+# quiet for one poll (LIVE_POLL_SECONDS): small batches keep latency low at 5
+# events/s, big ones keep up at thousands per second. A poll is one read() that
+# finds nothing; at 0.05 s a line waits 25 ms on average before it is read
+# (bench/README.md: the append -> Kafka hop).
 LIVE_BATCH_LINES = 500
+LIVE_POLL_SECONDS = 0.05
 
 
 class ToElasticsearch:
@@ -330,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             target = a.index if a.sink == "es" else a.topic
             sink = ToElasticsearch(s, a.index, stop) if a.sink == "es" else ToKafka(s, a.topic, stop)
             offset_file = a.offset_file or default_offset_file(s, a.sink, target, a.live_file)
-            follower = FileFollower(a.live_file, offset_file)
+            follower = FileFollower(a.live_file, offset_file, poll_interval=LIVE_POLL_SECONDS)
             print(f"shipper: following {a.live_file} -> {a.sink}:{target} (offsets in {offset_file})",
                   flush=True)
             ship_live(follower, sink, bounds, stop, plays)
