@@ -91,7 +91,7 @@ stage4: setup services-up ## Stage 4: the live dashboard on http://127.0.0.1:300
 demo: setup data services-up ## Everything live: stage 3 + dashboard (DEMO_DURATION=60: 60 s of plays, then finish and exit)
 	@$(PY) -m tools.demo $(if $(DEMO_DURATION),--duration $(DEMO_DURATION))
 
-bench: setup data services-up ## Stage-2 throughput and latency vs the naive approach; table, JSON and PNG
+bench: setup data services-up ## Throughput, latency p50/p95/p99 (stage 2, stage 3 offers), naive ratio, history load, peak memory; table, JSON, PNG
 	@$(PY) bench/run_bench.py
 
 test: setup data ## Start the engines, run every test (unit, integration, notebooks, Node, browser), stop the engines
