@@ -10,6 +10,9 @@ the offer_id, so the same offer always gets the same answer.
     sms:outcomes        Redis hash, offer_id -> {"customer_id", "clicked", "drifted", "reason", "at"}
                         written with HSETNX in the sender's delivery transaction:
                         a replayed or re-sent offer never adds a second outcome
+    sms:outcomes:by_time  sorted set, offer_id -> epoch seconds of its delivery, written
+                        in the same script: beyond OUTCOMES_MAX outcomes (200,000) the
+                        oldest are dropped from both, so the history stays bounded
     stage3:drift_at     epoch seconds from which the simulated customers drift
                         (absent: no drift)
 
@@ -80,6 +83,12 @@ class SimulatedCustomers:
 def outcome_record(offer: dict, clicked: bool, drifted: bool, at: str) -> str:
     return json.dumps({"customer_id": int(offer["customer_id"]), "clicked": int(clicked),
                        "drifted": int(drifted), "reason": offer.get("reason", "target"), "at": at})
+
+
+def outcomes_by_time(settings: Settings) -> str:
+    """The sorted set beside the outcomes hash (offer_id -> delivery time) that keeps the
+    hash at OUTCOMES_MAX outcomes: the sender drops the oldest of both when it adds one."""
+    return f"{settings.redis_outcomes_hash}:by_time"
 
 
 # --- drift: the teacher's switch ----------------------------------------------------------

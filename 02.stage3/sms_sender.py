@@ -4,13 +4,15 @@ Reads the Redis stream ``sms:offers`` as the consumer group ``sms-sender`` and,
 for each offer: takes the offer's idempotency key ``sms:offers:sent:<offer_id>``
 (one Lua script, so two senders can never both take it), sends it through a
 pluggable sender, then in one more script records the delivery, counts it
-(``sms:sent_total``), publishes ``{"type": "sms_sent", ...}`` on ``offers`` and
-acknowledges it (XACK). With simulated customers (the default when data/ exists,
-see stage3.outcomes) the same script also records whether the customer took the
-offer (HSETNX sms:outcomes <offer_id>): one outcome per offer, however often it
-is replayed; the retrainer learns from them. A failed send is retried with exponential backoff; after
-``SMS_MAX_ATTEMPTS`` failures the offer is copied to ``sms:offers:dead`` with the
-error, and acknowledged.
+(``sms:sent_total``) and in the day's delivered set (``sms:offers:delivered:<UTC day>``),
+publishes ``{"type": "sms_sent", ...}`` on ``offers`` and acknowledges it (XACK).
+With simulated customers (the default when data/ exists, see stage3.outcomes) the
+same script also records whether the customer took the offer (HSETNX sms:outcomes
+<offer_id>): one outcome per offer, however often it is replayed, the most recent
+OUTCOMES_MAX kept; the retrainer learns from them. A failed send is retried with
+exponential backoff; after ``SMS_MAX_ATTEMPTS`` failures the offer is copied to
+``sms:offers:dead`` with the error, and acknowledged. The outbox file is rotated
+to ``<file>.1`` at SMS_OUTBOX_MAX_BYTES.
 
 Several senders may run at once, each under its own consumer name (host-pid).
 Nothing is lost: an offer read but not acknowledged stays in the group's pending
@@ -31,13 +33,15 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
+import math
 import os
 import socket
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
@@ -47,7 +51,7 @@ from common.clients import EngineUnavailable
 from common.config import Settings, get_settings
 from common.retry import call_with_retry
 from stage3.offers import offer_notice
-from stage3.outcomes import SimulatedCustomers, drift_since, outcome_record
+from stage3.outcomes import SimulatedCustomers, drift_since, outcome_record, outcomes_by_time
 
 GROUP = "sms-sender"
 MESSAGE = "Hi {name}! Enjoying \"{title}\"? Go Gold for a day at a reduced price: reply GOLD. (offer {offer_id})"
@@ -65,13 +69,23 @@ return 'ok'
 """
 
 # Record a delivery once, however often it is retried (Redis may vanish before the reply).
+# KEYS[2] is the delivered set of the day; a new outcome is also entered, by time, in
+# KEYS[6] (stage3.outcomes.outcomes_by_time), and the oldest outcomes beyond ARGV[9]
+# are dropped from both: the history the model learns from stays bounded.
 _RECORD_DELIVERY = """
 if redis.call('GET', KEYS[1]) ~= 'sent' then
   redis.call('SET', KEYS[1], 'sent', 'EX', ARGV[1])
   redis.call('SADD', KEYS[2], ARGV[2])
   redis.call('EXPIRE', KEYS[2], ARGV[1])
   redis.call('INCR', KEYS[3])
-  if ARGV[5] ~= '' then redis.call('HSETNX', KEYS[4], ARGV[2], ARGV[5]) end
+  if ARGV[5] ~= '' and redis.call('HSETNX', KEYS[4], ARGV[2], ARGV[5]) == 1 then
+    redis.call('ZADD', KEYS[6], ARGV[8], ARGV[2])
+    local over = redis.call('ZCARD', KEYS[6]) - tonumber(ARGV[9])
+    if over > 0 then
+      local oldest = redis.call('ZPOPMIN', KEYS[6], over)
+      for i = 1, #oldest, 2 do redis.call('HDEL', KEYS[4], oldest[i]) end
+    end
+  end
   redis.call('PUBLISH', ARGV[3], ARGV[4])
 end
 redis.call('XACK', KEYS[5], ARGV[6], ARGV[7])
@@ -88,9 +102,26 @@ def render_sms(offer: dict) -> str:
     return MESSAGE.format(**offer)
 
 
-def delivered_set(settings: Settings) -> str:
-    """Every delivered offer_id (for reports); expires SMS_DELIVERED_TTL_SECONDS after the last delivery."""
-    return f"{settings.redis_offers_stream}:delivered"
+def delivered_set(settings: Settings, day: str | None = None) -> str:
+    """The offer_ids delivered on one UTC day, 'YYYY-MM-DD' (default: today), for reports.
+    One set per day, each expiring SMS_DELIVERED_TTL_SECONDS after its last delivery: a
+    single set whose expiry every delivery pushed back would never expire under steady traffic."""
+    return f"{settings.redis_offers_stream}:delivered:{day or _today()}"
+
+
+def delivered_sets(settings: Settings) -> list[str]:
+    """Every delivered set that may still exist, today's first (SMS_DELIVERED_TTL_SECONDS back)."""
+    today = datetime.now(timezone.utc).date()
+    days = math.ceil(settings.sms_delivered_ttl_seconds / 86400)
+    return [delivered_set(settings, (today - timedelta(days=n)).isoformat()) for n in range(days + 1)]
+
+
+def delivered_count(r, settings: Settings) -> int:
+    """How many offers were delivered in the days the delivered sets keep (one round trip)."""
+    pipe = r.pipeline(transaction=False)
+    for key in delivered_sets(settings):
+        pipe.scard(key)
+    return sum(pipe.execute())
 
 
 def sent_key(settings: Settings, offer_id: str) -> str:
@@ -120,28 +151,70 @@ class OutboxFileSender:
     it is not written again (this covers a crash between writing and recording).
     Before each send it reads the lines appended since it last looked (by itself
     or another sender), one line at a time, so a long file never sits in memory.
+
+    Bounded: a line that would take the file past ``max_bytes`` (SMS_OUTBOX_MAX_BYTES)
+    first renames it to ``<file>.1`` (replacing the previous old file) and starts a
+    new one. Senders take a lock file (``<file>.lock``) around look-and-append, so two
+    never rotate at once; a reader that was in the renamed file finishes it, then
+    reads the new one from its start. At start-up both files are read.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, max_bytes: int = 64 * 1024 * 1024):
         self.path = Path(path)
+        self.old_path = self.path.with_name(self.path.name + ".1")
+        self.max_bytes = max_bytes
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.seen: dict[str, None] = {}     # the last OUTBOX_REMEMBERED offer_ids, oldest first
-        self.read_up_to = 0                  # bytes of the file already read
+        self.inode: int | None = None        # the file read so far ...
+        self.read_up_to = 0                  # ... and how many of its bytes
+        if self.old_path.exists():
+            self._read(self.old_path, 0)
         self.catch_up()
 
-    def catch_up(self) -> None:
-        if not self.path.exists() or self.path.stat().st_size == self.read_up_to:
-            return                           # nothing new
-        with open(self.path, "rb") as f:
-            f.seek(self.read_up_to)
+    def _read(self, path: Path, start: int, f=None) -> int:
+        """Remember the offer_ids of the complete lines from byte ``start``; returns where it stopped."""
+        own = f is None
+        f = open(path, "rb") if own else f
+        try:
+            f.seek(start)
             for line in f:
                 if not line.endswith(b"\n"):
                     break                    # a line being written (or torn by a crash): read it next time
-                self.read_up_to += len(line)
+                start += len(line)
                 try:
                     self.remember(json.loads(line)["offer_id"])
                 except (ValueError, KeyError, TypeError):
                     pass                     # a torn line from a crash mid-write is ignored
+            return start
+        finally:
+            if own:
+                f.close()
+
+    def catch_up(self) -> None:
+        """Read what was appended since the last look, across a rotation."""
+        try:
+            f = open(self.path, "rb")
+        except FileNotFoundError:
+            return
+        with f:
+            st = os.fstat(f.fileno())
+            if st.st_ino != self.inode:
+                # another file than the one read so far: it was rotated to .1 (finish it), or
+                # this is the first look
+                if self.inode is not None and self.old_path.exists() \
+                        and self.old_path.stat().st_ino == self.inode:
+                    self._read(self.old_path, self.read_up_to)
+                self.inode, self.read_up_to = st.st_ino, 0
+            if st.st_size != self.read_up_to:
+                self.read_up_to = self._read(self.path, self.read_up_to, f)
+
+    def _rotate_if_full(self, adding: int) -> None:
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return
+        if size and size + adding > self.max_bytes:
+            os.replace(self.path, self.old_path)      # the old .1 goes; the next catch_up finishes ours
 
     def remember(self, offer_id: str) -> None:
         self.seen[offer_id] = None
@@ -149,15 +222,18 @@ class OutboxFileSender:
             del self.seen[next(iter(self.seen))]
 
     def send(self, offer: dict) -> None:
-        self.catch_up()
-        if offer["offer_id"] in self.seen:
-            return
         line = json.dumps({"offer_id": offer["offer_id"], "customer_id": offer["customer_id"],
                            "text": render_sms(offer), "sent_at": _now()}) + "\n"
-        with open(self.path, "a", encoding="utf-8") as f:   # one write() call per line
-            f.write(line)
-        self.remember(offer["offer_id"])
-        self.catch_up()                      # our own line (and any other sender's before it)
+        with open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)           # other senders: one look-rotate-append at a time
+            self.catch_up()
+            if offer["offer_id"] in self.seen:
+                return
+            self._rotate_if_full(len(line.encode()))
+            with open(self.path, "a", encoding="utf-8") as f:   # one write() call per line
+                f.write(line)
+            self.remember(offer["offer_id"])
+            self.catch_up()                  # our own line (and any other sender's before it)
 
     def __str__(self):
         return f"outbox file {self.path}"
@@ -203,6 +279,10 @@ class WebhookSender:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _today() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d")
 
 
 # --- the consumer ----------------------------------------------------------------------
@@ -346,11 +426,12 @@ class SmsSender:
             return "dead"
         notice = json.dumps(offer_notice("sms_sent", offer, _now()))
         outcome = self.outcome_of(offer)
+        delivered_at = time.time()
         self.redis(lambda: self.r.eval(
-            _RECORD_DELIVERY, 5, key, delivered_set(self.s), self.s.redis_sms_sent_counter,
-            self.s.redis_outcomes_hash, self.stream,
+            _RECORD_DELIVERY, 6, key, delivered_set(self.s), self.s.redis_sms_sent_counter,
+            self.s.redis_outcomes_hash, self.stream, outcomes_by_time(self.s),
             self.s.sms_delivered_ttl_seconds, offer["offer_id"], self.s.redis_offers_channel, notice,
-            outcome, GROUP, msg_id))
+            outcome, GROUP, msg_id, f"{delivered_at:.6f}", self.s.outcomes_max))
         self.counts["delivered"] += 1
         return "delivered"
 
@@ -423,7 +504,7 @@ def make_sender(settings: Settings, webhook: str | None, outbox: Path | None):
     url = webhook or settings.sms_webhook_url
     if url:
         return WebhookSender(url, settings.sms_webhook_timeout_seconds)
-    return OutboxFileSender(outbox or settings.runtime_dir / "sms_outbox.jsonl")
+    return OutboxFileSender(outbox or settings.runtime_dir / "sms_outbox.jsonl", settings.sms_outbox_max_bytes)
 
 
 def main(argv=None) -> int:

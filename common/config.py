@@ -156,7 +156,9 @@ class Settings(BaseSettings):
     # Bounds on what stage 3 appends: ~ (approximate) MAXLEN on sms:offers and sms:offers:dead
     # (entries beyond it are trimmed, oldest first), and an expiry on the per-offer keys
     sms_stream_maxlen: int = 100_000
-    sms_delivered_ttl_seconds: int = 7 * 86400         # sms:offers:sent:<offer_id> and the delivered set
+    sms_delivered_ttl_seconds: int = 7 * 86400         # sms:offers:sent:<offer_id> and each day's delivered set
+    outcomes_max: int = 200_000                        # sms:outcomes keeps the most recent this many (oldest dropped)
+    sms_outbox_max_bytes: int = 64 * 1024 * 1024       # the outbox file is rotated to <file>.1 at this size
     model_versions_kept: int = 10                      # model folders on disk; the promoted one is never deleted
 
     @model_validator(mode="after")

@@ -595,7 +595,7 @@ def _new_sender(module, limit: int):
 
 def check_sms_sender(module) -> None:
     from common.clients import redis_client
-    from stage3.sms_sender import GROUP, SmsSender, delivered_set, render_sms
+    from stage3.sms_sender import GROUP, SmsSender, delivered_count, delivered_sets, render_sms
 
     offers = _sms_offers(30)
     lengths = sorted(len(render_sms(o)) for o in offers)
@@ -673,7 +673,7 @@ def check_sms_sender(module) -> None:
             r.xadd(s.redis_offers_stream, o)
         r.xreadgroup(GROUP, "crashed", {s.redis_offers_stream: ">"}, count=10)
         want = {"queued": r.xlen(s.redis_offers_stream), "pending": r.xpending(s.redis_offers_stream, GROUP)["pending"],
-                "delivered": r.scard(delivered_set(s)), "dead": r.xlen(s.redis_offers_dead_stream)}
+                "delivered": delivered_count(r, s), "dead": r.xlen(s.redis_offers_dead_stream)}
         got = module.delivery_report(r, s)
         if not isinstance(got, dict) or set(got) != set(want):
             have = sorted(got) if isinstance(got, dict) else type(got).__name__
@@ -681,11 +681,13 @@ def check_sms_sender(module) -> None:
                         f"delivery_report(r, settings)의 결과가 {have}입니다. 키가 {sorted(want)}인 dict를 돌려주세요")
         where = {"queued": f"XLEN {s.redis_offers_stream} (entries stay in a stream after XACK)",
                  "pending": f"XPENDING {s.redis_offers_stream} {GROUP} (read, not yet acknowledged)",
-                 "delivered": f"SCARD {delivered_set(s)}",
+                 "delivered": f"SCARD of each set in delivered_sets(settings) ({delivered_sets(s)[0]}, "
+                              "one per day), added up",
                  "dead": f"XLEN {s.redis_offers_dead_stream}"}
         where_ko = {"queued": f"XLEN {s.redis_offers_stream} (스트림 항목은 XACK 뒤에도 남습니다)",
                     "pending": f"XPENDING {s.redis_offers_stream} {GROUP} (읽었지만 아직 ack하지 않은 것)",
-                    "delivered": f"SCARD {delivered_set(s)}",
+                    "delivered": f"delivered_sets(settings)의 집합({delivered_sets(s)[0]} 등, 하루에 하나)마다 "
+                                 "SCARD를 구해 더한 값",
                     "dead": f"XLEN {s.redis_offers_dead_stream}"}
         for key in ("queued", "pending", "delivered", "dead"):
             if got[key] != want[key]:

@@ -4,7 +4,8 @@ The SMS sender (stage3.sms_sender.SmsSender) reads the offers stream as the cons
 group "sms-sender" and hands each offer to a sender: any object with send(offer)
 that raises on failure. A failed send is retried (SMS_MAX_ATTEMPTS times in all),
 then the offer goes to the dead-letter stream with the error's message, and is
-acknowledged. A delivered one is recorded in the set "<stream>:delivered".
+acknowledged. A delivered one is recorded in the set of its day, "<stream>:delivered:<YYYY-MM-DD>"
+(UTC): one set per day, each expiring a week after its last delivery, so none grows forever.
 
 Real SMS providers limit a text's length (160 characters for one plain SMS).
 
@@ -15,7 +16,8 @@ Your task:
   2. delivery_report(r, settings) -> {"queued": ..., "pending": ..., "delivered": ..., "dead": ...}:
        queued     entries in the offers stream (settings.redis_offers_stream)
        pending    read by the group but not acknowledged yet
-       delivered  offer ids in the delivered set (stage3.sms_sender.delivered_set(settings))
+       delivered  offer ids in the delivered sets, added up: one SCARD per set of
+                  stage3.sms_sender.delivered_sets(settings) (today's and the days before it)
        dead       entries in the dead-letter stream (settings.redis_offers_dead_stream)
 
 The checker picks a limit near the middle of its offers' lengths, queues them on a
@@ -26,7 +28,7 @@ Check:  make check-stage3 EX=3.5
 """
 from __future__ import annotations
 
-from stage3.sms_sender import GROUP, delivered_set, render_sms   # noqa: F401  (you will use them)
+from stage3.sms_sender import GROUP, delivered_sets, render_sms   # noqa: F401  (you will use them)
 
 
 class ShortSmsSender:
@@ -42,7 +44,7 @@ class ShortSmsSender:
 
 def delivery_report(r, settings) -> dict:
     """What became of the offers: queued, pending, delivered, dead."""
-    raise NotImplementedError("delivery_report: XLEN, XPENDING, SCARD, XLEN")
+    raise NotImplementedError("delivery_report: XLEN, XPENDING, SCARD of each delivered set (summed), XLEN")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ offer to the dead-letter stream WITH the exception's message, and acknowledges i
 """
 from __future__ import annotations
 
-from stage3.sms_sender import GROUP, delivered_set, render_sms
+from stage3.sms_sender import GROUP, delivered_sets, render_sms
 
 
 class ShortSmsSender:
@@ -33,8 +33,9 @@ def delivery_report(r, settings) -> dict:
         # read by some consumer of the group but not acknowledged yet (it may have crashed);
         # XPENDING's summary form counts them for the whole group
         "pending": r.xpending(stream, GROUP)["pending"],
-        # the sender records each delivered offer_id in a set before it acknowledges
-        "delivered": r.scard(delivered_set(settings)),
+        # the sender records each delivered offer_id in the set of its day (UTC) before it
+        # acknowledges; one set per day, so each can expire: add up those that may exist
+        "delivered": sum(r.scard(key) for key in delivered_sets(settings)),
         # failed SMS_MAX_ATTEMPTS times: copied here with the error, then acknowledged
         "dead": r.xlen(settings.redis_offers_dead_stream),
     }
