@@ -261,7 +261,7 @@ def reset(settings: Settings | None = None) -> None:
         wiped += [s.runtime_dir / "data", s.runtime_dir / "elasticsearch"]
     for p in wiped:
         shutil.rmtree(p, ignore_errors=True)
-    for f in [s.live_file, s.runtime_dir / "sms_outbox.jsonl"]:
+    for f in [s.live_file, *s.runtime_dir.glob("sms_outbox.jsonl*")]:     # the outbox, its rotated file, its lock
         f.unlink(missing_ok=True)
     if external(s):
         say("  wiped checkpoints, offsets, the live file and the generator's position; the external "
