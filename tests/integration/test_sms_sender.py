@@ -217,7 +217,7 @@ def test_killed_sender_resumes_pending_offers_and_delivers_each_once(redis_and_s
     delivered = _outbox_ids(outbox)
     assert sorted(delivered) == sorted(offer_ids)          # each exactly once
     assert r.xpending(s.redis_offers_stream, sms.GROUP)["pending"] == 0
-    assert r.scard(sms.delivered_set(s)) == 60
+    assert sms.delivered_count(r, s) == 60                 # across a UTC midnight too
 
     # one outcome per offer, across the kill, each the simulated customer's fixed answer
     from stage3.outcomes import SimulatedCustomers
