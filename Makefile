@@ -91,6 +91,11 @@ stage4: setup services-up ## Stage 4: the live dashboard on http://127.0.0.1:300
 demo: setup data services-up ## Everything live: stage 3 + dashboard (DEMO_DURATION=60: 60 s of plays, then finish and exit)
 	@$(PY) -m tools.demo $(if $(DEMO_DURATION),--duration $(DEMO_DURATION))
 
+# make memory: a bounded demo with one retraining round, every process's peak resident memory sampled (tools/memwatch.py)
+MEMORY_JSON ?= .runtime/memory.json
+memory: setup data services-up ## Peak memory of make demo, per process and in total (docs/memory.md); JSON in .runtime/memory.json
+	@$(PY) -m tools.memwatch --json $(MEMORY_JSON) -- $(PY) -m tools.demo --duration $(or $(DEMO_DURATION),150) --every $(or $(EVERY),60s)
+
 bench: setup data services-up ## Throughput, latency p50/p95/p99 (stage 2, stage 3 offers), naive ratio, history load, peak memory; table, JSON, PNG
 	@$(PY) bench/run_bench.py
 
@@ -127,4 +132,4 @@ offline-setup: ## Set up with no network from a bundle: make offline-setup BUNDL
 
 .PHONY: bundle offline-setup
 
-.PHONY: help setup doctor data fetch services-up services-down services-status cluster-up cluster-down cluster-status logs es-templates reset stage1 stage1-history stage2-import stage2 stage3-train stage3-sms stage3 stage4 demo bench test test-unit
+.PHONY: help setup doctor data fetch services-up services-down services-status cluster-up cluster-down cluster-status logs es-templates reset stage1 stage1-history stage2-import stage2 stage3-train stage3-sms stage3 stage4 demo memory bench test test-unit

@@ -4,7 +4,8 @@
 2. trains, gates and scores once (stage3.train), so targets exist before plays arrive;
 3. runs together: stage 1's generator and shipper (to Kafka), stage 3's streaming
    job (stage 2's queries + targeting -> ba_realtime3, offers queued in Redis),
-   the SMS sender and, when live, the retrainer (stage3.train --every, 10m by default);
+   the SMS sender and, when live (or bounded with --every), the retrainer
+   (stage3.train --every, 10m by default; its Spark JVM lives only during a round);
 4. bounded (--max-events, or --duration at --rate): once the streaming job has
    handled this run's plays, the sender delivers what is still queued and the
    stage exits 0.
@@ -54,7 +55,7 @@ DRIFT_EVERY = "45s"
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = add_live_args(argparse.ArgumentParser(description=__doc__.splitlines()[0]), get_settings())
-    p.add_argument("--every", help="live: retrain this often (default 10m; 45s with --drift)")
+    p.add_argument("--every", help="retrain this often (live: default 10m, 45s with --drift; bounded: only when given)")
     p.add_argument("--drift", action="store_true", help="the drift scenario (see above)")
     p.add_argument("--drift-after", type=float, default=90.0, help="with --drift: seconds of plays before the drift")
     p.add_argument("--webhook", help="deliver SMS by HTTP POST here instead of the outbox file")
@@ -73,8 +74,9 @@ def children(args: argparse.Namespace) -> tuple[list[Child], bool]:
     kids, live_run = streaming_children(get_settings(), args, job="stage3.streaming_job")
     bounded = live_run.events is not None
     kids.append(Child("sms", [PY, "-m", "stage3.sms_sender", *sender_args(args)]))
-    if not bounded:
+    if not bounded or args.every:        # bounded runs retrain only when asked (make memory does)
         every = args.every or (DRIFT_EVERY if args.drift else "10m")
+        # each round is its own short-lived process (stage3.train.every): no Spark JVM between rounds
         kids.append(Child("retrain", [PY, "-m", "stage3.train", "--every", every, "--skip-first"]))
     return kids, bounded
 

@@ -25,6 +25,9 @@ Versions live in .runtime/stage3/models/v0001, v0002 ... (Spark model, metrics.j
 test_predictions.csv); .runtime/stage3/models/CURRENT names the promoted one. Only the
 last MODEL_VERSIONS_KEPT (10) are kept, and never is the promoted one deleted.
 
+With --every, each round runs as its own short-lived process (python -m stage3.train),
+so Spark's JVM holds memory only while a round runs, never between rounds.
+
 When Redis or Elasticsearch goes away, a round waits for it (common.retry, one line
 per retry) and goes on; after ENGINE_GIVE_UP_SECONDS it exits with a clear message.
 """
@@ -35,6 +38,8 @@ import json
 import os
 import re
 import shutil
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -307,6 +312,52 @@ def cancel_on_stop(spark, stop: threading.Event) -> None:
         pass                 # Spark was already stopping (Ctrl-C between two rounds)
 
 
+def round_command(args: argparse.Namespace, n: int) -> list[str]:
+    """The command of round ``n`` as its own process (see ``every``)."""
+    return [sys.executable, "-m", "stage3.train", "--round-number", str(n),
+            *(["--from-es"] if args.from_es else []), *(["--no-score"] if args.no_score else [])]
+
+
+def run_round_process(argv: list[str], stop: threading.Event, grace: float = 60.0) -> int:
+    """Run one round's process to its end; Ctrl-C (``stop``) is passed on to it once."""
+    # its own session: a terminal's Ctrl-C reaches it only through us, exactly once
+    proc = subprocess.Popen(argv, start_new_session=True)
+    forwarded = False
+    while True:
+        try:
+            return proc.wait(timeout=0.2)
+        except subprocess.TimeoutExpired:
+            pass
+        if stop.is_set() and not forwarded:
+            proc.send_signal(signal.SIGINT)         # it cancels its Spark jobs and exits 0
+            forwarded, deadline = True, time.monotonic() + grace
+        if forwarded and time.monotonic() > deadline:
+            proc.kill()
+
+
+def every(args: argparse.Namespace, stop: threading.Event) -> int:
+    """--every: a round every ``args.every`` seconds, each as its own short-lived process.
+
+    A Spark driver is a JVM of several hundred MB, and PySpark's ``spark.stop()`` does
+    not end it (the gateway JVM lives as long as the Python process). So this loop
+    starts no Spark itself: each round is ``python -m stage3.train`` once, and between
+    rounds only this small Python process waits (docs/memory.md). Rounds never overlap.
+    """
+    if args.skip_first and stop.wait(args.every):
+        return 0                     # stopped before the first round: no Spark started at all
+    n = 0
+    while not stop.is_set():
+        n += 1
+        started = time.monotonic()
+        code = run_round_process(round_command(args, n), stop)
+        if code != 0:
+            return 0 if stop.is_set() else code
+        if args.rounds and n >= args.rounds:
+            break
+        stop.wait(max(0.0, args.every - (time.monotonic() - started)))
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--every", type=parse_every, help="keep running, one round every this long (10m, 1h)")
@@ -314,50 +365,50 @@ def main(argv=None) -> int:
     ap.add_argument("--no-score", action="store_true", help="do not write targets to Redis")
     ap.add_argument("--rounds", type=int, help="with --every: stop after this many rounds")
     ap.add_argument("--skip-first", action="store_true", help="with --every: wait one period before the first round")
+    ap.add_argument("--round-number", type=int, default=1, help=argparse.SUPPRESS)   # set by --every
     args = ap.parse_args(argv)
+    stop = stop_on_signals()
+    if args.every:
+        return every(args, stop)
+    return one_round(args, stop)
 
+
+def one_round(args: argparse.Namespace, stop: threading.Event) -> int:
+    """One round in this process: Spark starts, trains, scores, and stops with the process."""
     from common.clients import redis_client
     from common.spark import get_spark
 
     settings = get_settings()
-    stop = stop_on_signals()
-    if args.every and args.skip_first and stop.wait(args.every):
-        return 0                     # stopped before the first round: no Spark started at all
     spark = get_spark("stage3-train", settings, kafka=False, extra_conf=QUIET)
     stop_on_signals(stop)            # ours again, instead of the handler PySpark installed
     # Ctrl-C mid-round: cancel Spark's jobs from another thread (its own py4j connection),
     # so the round ends at once instead of running to its end
     threading.Thread(target=cancel_on_stop, args=(spark, stop), daemon=True).start()
     r = redis_client(settings, check=False)     # not there yet: waited for below
-    n = 0
+    n = args.round_number
+    started = time.monotonic()
     try:
-        while not stop.is_set():
-            n += 1
-            started = time.monotonic()
-            try:
-                outcomes = waiting_for_redis(lambda: read_outcomes(r, settings), settings)
-                # (--from-es: build_features waits for Elasticsearch the same way)
-                features, labelled, window = build_features(spark, settings, from_es=args.from_es,
-                                                            outcomes=outcomes)
-                write_outputs(features, labelled, features_dir(settings))   # for the notebook and learners
-                info = train_round(settings, features, labelled, window, r, score_targets=not args.no_score)
-            except EngineUnavailable as exc:
-                if stop.is_set():
-                    return 0
-                print(f"round {n}: {exc}", file=sys.stderr, flush=True)     # waited ENGINE_GIVE_UP_SECONDS
-                return 1
-            except Exception:
-                if not stop.is_set():
-                    raise
-                # the jobs were cancelled by Ctrl-C: CURRENT and the targets are as they were,
-                # unless the round had promoted already
-                print(f"round {n} stopped before its end (Ctrl-C)", flush=True)
+        try:
+            outcomes = waiting_for_redis(lambda: read_outcomes(r, settings), settings)
+            # (--from-es: build_features waits for Elasticsearch the same way)
+            features, labelled, window = build_features(spark, settings, from_es=args.from_es,
+                                                        outcomes=outcomes)
+            write_outputs(features, labelled, features_dir(settings))   # for the notebook and learners
+            info = train_round(settings, features, labelled, window, r, score_targets=not args.no_score)
+        except EngineUnavailable as exc:
+            if stop.is_set():
                 return 0
-            features.unpersist(), labelled.unpersist()
-            print(round_line(n, info, time.monotonic() - started), flush=True)
-            if not args.every or (args.rounds and n >= args.rounds):
-                break
-            stop.wait(max(0.0, args.every - (time.monotonic() - started)))
+            print(f"round {n}: {exc}", file=sys.stderr, flush=True)     # waited ENGINE_GIVE_UP_SECONDS
+            return 1
+        except Exception:
+            if not stop.is_set():
+                raise
+            # the jobs were cancelled by Ctrl-C: CURRENT and the targets are as they were,
+            # unless the round had promoted already
+            print(f"round {n} stopped before its end (Ctrl-C)", flush=True)
+            return 0
+        features.unpersist(), labelled.unpersist()
+        print(round_line(n, info, time.monotonic() - started), flush=True)
         return 0
     finally:
         try:

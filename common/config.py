@@ -58,7 +58,10 @@ class Settings(BaseSettings):
     es_username: str | None = None
     es_password: str | None = None
     es_ca_file: Path | None = None
-    es_heap: str = "512m"
+    # --- memory (docs/memory.md: `make demo` fits 3 GB at its peak with these; `make memory` measures it) --
+    es_heap: str = "384m"                 # Elasticsearch's JVM heap (-Xms = -Xmx); tested down to 384m
+    kafka_heap: str = "256m"              # the Kafka broker's JVM heap (-Xms = -Xmx); a workshop's topics need little
+    spark_driver_memory: str = "640m"     # heap of each Spark driver JVM (local mode: the executors live in it too)
 
     redis_port: int = 6379
     redis_url: str = ""

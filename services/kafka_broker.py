@@ -87,7 +87,8 @@ def start(s: Settings) -> None:
             raise ServiceError(f"formatting Kafka storage failed: {(res.stdout + res.stderr).strip()[-400:]}")
     out = open(log_dir(s) / "kafka.out", "ab")
     proc = subprocess.Popen(
-        [str(java), "-Xms512m", "-Xmx512m", "-XX:+UseG1GC", "-Djava.awt.headless=true",
+        # its heap is a setting (KAFKA_HEAP, docs/memory.md); a workshop's few topics need little
+        [str(java), f"-Xms{s.kafka_heap}", f"-Xmx{s.kafka_heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true",
          f"-Dlog4j2.configurationFile={log4j}", "-cp", classpath, "kafka.Kafka", str(props)],
         stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     write_pid_file(pid_file(s, "kafka"), proc.pid)

@@ -3,6 +3,7 @@
     python -m tools.demo                      until Ctrl-C
     python -m tools.demo --duration 60        60 s of live plays, then finish them and exit 0
     python -m tools.demo --history 20000      load only this many history plays
+    python -m tools.demo --every 2m           live, retraining every 2 minutes (default 10m)
 
 What it runs (``make demo`` has already done setup, data and services-up), all
 through the stages' own public functions:
@@ -81,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="load only this many history plays (default: all of data/tracks.csv)")
     p.add_argument("--rate", type=float, default=float(os.environ.get("DEMO_RATE", DEMO_RATE)),
                    help=f"live events per second (default {DEMO_RATE:g})")
+    p.add_argument("--every", default=os.environ.get("DEMO_EVERY"),
+                   help="live: retrain this often (default 10m); make memory uses it to see a round")
     args = p.parse_args(argv)
     s = get_settings()
 
@@ -94,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
           "    look at: plays per minute and mobile share moving, the US map, top tracks,\n"
           "    and SMS offers appearing in the feed once targeted customers play\n", flush=True)
     stage3_args = run_stage3.parse_args(["--rate", str(args.rate)]
-                                        + (["--duration", str(args.duration)] if args.duration else []))
+                                        + (["--duration", str(args.duration)] if args.duration else [])
+                                        + (["--every", args.every] if args.every else []))
     run_stage3.switch_drift(stage3_args)      # no drift left over from a `make stage3 DRIFT=1`
     dashboard = Child("dashboard", [PY, "-m", "stage4.run_stage4"])
     code = run_stage3.run(stage3_args, extra=[dashboard], grace=40)

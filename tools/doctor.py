@@ -23,6 +23,13 @@ from common.config import Settings, env_file_warning, get_settings
 from services.system import ES_USER, check_bind, es_user_blocked
 
 OK, WARN, FAIL = "ok  ", "warn", "FAIL"
+
+# The peak resident memory of `make demo` with the default settings, every process at one
+# instant (engines, Spark JVMs and Python workers, shipper, generator, SMS sender, dashboard),
+# measured with `make memory` (tools/memwatch.py) on the project's 2-core machine; the table and
+# how to lower it are in docs/memory.md. Measure again (make memory) when the defaults change.
+DEMO_PEAK_MIB = 3072
+MEMORY_SETTINGS = "ES_HEAP, KAFKA_HEAP, SPARK_DRIVER_MEMORY"
 REGISTRIES = {
     "PyPI": "https://pypi.org/simple/pip/",
     "Maven Central": "https://repo.maven.apache.org/maven2/junit/junit/4.13.2/junit-4.13.2.pom",
@@ -115,6 +122,29 @@ def security_checks(s: Settings) -> list[tuple[str, str, str]]:
     return out
 
 
+def engines_running_mib(s: Settings) -> int:
+    """Resident memory of the engines this project already runs (already taken from what is available)."""
+    from tools.memwatch import engine_pids, read_process
+
+    return sum((read_process(pid) or {"rss_kib": 0})["rss_kib"] for pid in engine_pids(s)) // 1024
+
+
+def memory_check(available_mib: int | None, engines_mib: int = 0,
+                 budget_mib: int = DEMO_PEAK_MIB) -> tuple[str, str, str]:
+    """Warn when `make demo`'s measured peak does not fit in the memory available
+    (the engines already running count as fitted: their memory is taken already)."""
+    if available_mib is None:
+        return WARN, "memory", "could not read /proc/meminfo"
+    need = max(budget_mib - engines_mib, 0)
+    running = f", of which the running engines hold {engines_mib} MiB already" if engines_mib else ""
+    if available_mib >= need:
+        return OK, "memory", f"{available_mib} MiB available; make demo peaks at {budget_mib} MiB{running}"
+    return WARN, "memory", (f"{available_mib} MiB available, but make demo peaks at {budget_mib} MiB{running} "
+                            f"(measured with make memory, docs/memory.md): close other programs or lower "
+                            f"{MEMORY_SETTINGS} in .env (docs/memory.md); an engine killed with exit 137 "
+                            "ran out of memory")
+
+
 def checks() -> list[tuple[str, str, str]]:
     s = get_settings()
     out: list[tuple[str, str, str]] = []
@@ -143,11 +173,7 @@ def checks() -> list[tuple[str, str, str]]:
             out.append((OK, f"port {port}", f"{name}: " + ("ours, running" if ours else "free")))
         else:
             out.append((FAIL, f"port {port}", f"{name}: in use by another process: stop it or set {eng.port_env}"))
-    mb = services.available_memory_mb()
-    if mb is None:
-        out.append((WARN, "memory", "could not read /proc/meminfo"))
-    else:
-        out.append((OK if mb >= 4000 else WARN, "memory", f"{mb} MB available (engines + Spark want ~4 GB)"))
+    out.append(memory_check(services.available_memory_mb(), engines_running_mib(s)))
     free_gb = shutil.disk_usage(s.runtime_dir.parent).free / 1e9
     out.append((OK if free_gb >= 4 else FAIL, "disk", f"{free_gb:.0f} GB free (need about 4 GB)"))
     arch = platform.machine()
