@@ -27,8 +27,8 @@ def main(argv: list[str] | None = None) -> int:
                 spark_cluster.up(worker_dirs=a.worker_dir)
             elif a.command == "cluster-down":
                 spark_cluster.down()
-            elif spark_cluster.status() is None:
-                return 1
+            else:
+                spark_cluster.status()
         elif a.command == "fetch":
             fetch()
         elif a.command == "up":
