@@ -212,11 +212,12 @@ def take_sample(pids: Iterable[int], engines: dict[int, str] | None = None,
                 known: dict[int, str] | None = None) -> list[dict]:
     """One instant: [{"pid", "part", "rss_kib", "pss_kib"}] for every pid still running.
 
-    ``known``: parts named in earlier samples (kept: a JVM whose Python has just exited has
-    lost its parent, but is still the same part); filled in here."""
+    ``known``: Spark JVMs named in earlier samples (kept: a JVM whose Python has just exited
+    has lost its parent, but is still the same part); filled in here."""
     engines = engines or {}
     procs = {p: info for p in set(pids) if (info := read_process(p)) is not None}
-    parts: dict[int, str] = {p: part for p, part in (known or {}).items() if p in procs}
+    parts: dict[int, str] = {p: part for p, part in (known or {}).items()
+                             if p in procs and part in SPARK_DRIVER_BY_PARENT.values()}
     parents_part: dict[int, str | None] = {}
 
     def part_of(pid: int, depth: int = 0) -> str | None:
@@ -237,8 +238,8 @@ def take_sample(pids: Iterable[int], engines: dict[int, str] | None = None,
 
     rows = [{"pid": p, "part": part_of(p), "rss_kib": info["rss_kib"], "pss_kib": info["pss_kib"]}
             for p, info in procs.items()]
-    if known is not None:
-        known.update({r["pid"]: r["part"] for r in rows if "(other)" not in r["part"]})
+    if known is not None:       # only a named JVM sticks: a shell may still exec into one (spark-submit)
+        known.update({r["pid"]: r["part"] for r in rows if r["part"] in SPARK_DRIVER_BY_PARENT.values()})
     return rows
 
 

@@ -122,3 +122,15 @@ def test_sampler_sees_a_child_process_of_this_one():
     assert report["samples"] >= 3
     assert 40 <= report["peak_total_mib"] < 200
     assert os.getpid() not in {p["pid"] for p in report["processes"]}
+
+
+def test_a_named_spark_jvm_keeps_its_name_once_its_python_is_gone_a_shell_does_not():
+    from tools.memwatch import take_sample
+
+    me = os.getpid()
+    known = {me: "Spark JVM (training)"}
+    [row] = take_sample([me], known=known)
+    assert row["part"] == "Spark JVM (training)"
+    known = {me: "shell / make"}             # spark-submit's bash, before it execs java
+    [row] = take_sample([me], known=known)
+    assert row["part"] == "pytest"
