@@ -158,8 +158,11 @@ def warm_up(iso: Isolated, warmup: list[str], job: subprocess.Popen, es) -> None
     """Spark starts its Python workers, loads the zip table ... on the first data:
     wait until the queries have handled the warm-up events before measuring."""
     wait_searchable(es, iso.index, len(warmup), timeout=300)
-    if "--no-interest" not in JOB_ARGS:
-        wait_for_line(iso.job_log, "interest batch", job)
+    # the stateful queries (one 30 s clock) print a line when a batch wrote something:
+    # profiles and stats always do on new plays, the interest list only on a new window
+    for query in ("profiles", "stats"):
+        if f"--no-{query}" not in JOB_ARGS:
+            wait_for_line(iso.job_log, f"{query} batch", job, timeout=600)
 
 
 # --- what each part of the pipeline uses, from /proc --------------------------------------
@@ -183,8 +186,22 @@ def processes() -> dict[int, tuple[int, str, float, int]]:
     return procs
 
 
+def proportional_bytes(pid: int, procs: dict) -> float:
+    """A process's proportional set size (its pages, shared ones divided among their
+    sharers): forked Python workers share most of their pages, their RSS would count
+    them once per worker. Its RSS where smaps_rollup is not ours to read."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return procs[pid][3] if pid in procs else 0
+
+
 def by_part(procs: dict, job: int | None, shipper: int | None, column: int) -> dict[str, float]:
-    """Sum ``column`` (2: CPU seconds, 3: resident bytes) over each part of the pipeline:
+    """Sum ``column`` (2: CPU seconds, 3: memory: proportional set size) over each part of the pipeline:
     the engines (pids from the service manager, shared with whoever else uses them),
     the shipper, and the streaming job split into its Python driver, Spark's JVM
     and the Python workers the JVM forks."""
@@ -203,10 +220,11 @@ def by_part(procs: dict, job: int | None, shipper: int | None, column: int) -> d
             return "job: Spark JVM" if procs[chain[0]][1] == "java" else "job: Python workers"
         return None
 
-    parts = {name: procs[pid][column] for name in ENGINES if (pid := our_pid(get_settings(), name)) in procs}
-    for pid, row in procs.items():
+    value = (lambda pid: procs[pid][2]) if column == 2 else (lambda pid: proportional_bytes(pid, procs))
+    parts = {name: value(pid) for name in ENGINES if (pid := our_pid(get_settings(), name)) in procs}
+    for pid in procs:
         if (part := part_of(pid)) is not None:
-            parts[part] = parts.get(part, 0.0) + row[column]
+            parts[part] = parts.get(part, 0.0) + value(pid)
     return parts
 
 
@@ -215,7 +233,7 @@ def cpu_by_part(job: int | None, shipper: int | None) -> dict[str, float]:
 
 
 class PeakMemory:
-    """Samples the resident memory of each part every 0.5 s while a run lasts;
+    """Samples the memory of each part (PSS) every 0.5 s while a run lasts;
     ``peaks`` holds each part's highest sum and the highest total at one instant."""
 
     def __init__(self, job: int | None = None, shipper: int | None = None):
@@ -321,18 +339,21 @@ class KafkaTimes(threading.Thread):
         self.consumer.close()
 
 
-def first_offer_plays(lines: list[str], targets: set[int], levels: dict[int, int]) -> dict[tuple[str, str], str]:
+def first_offer_plays(lines: list[str], targets: set[int], levels: dict[int, int],
+                      before: list[str] = ()) -> dict[tuple[str, str], str]:
     """(customer id, day) -> event id of the play that queues its offer: the first play
-    of a Free/Silver target customer on that day (stage3.offers, a day's period)."""
+    of a Free/Silver target customer on that day (stage3.offers, a day's period).
+    Customers and days that already have a play in ``before`` (the warm-up) are left out."""
     first = {}
-    for line in lines:
+    for line in [*before, *lines]:
         cols = line.split(",")
         if len(cols) < 4 or not cols[1].isdigit():
             continue
         customer = int(cols[1])
         if customer in targets and levels.get(customer, 2) < 2:
             first.setdefault((cols[1], cols[3][:10]), cols[0])
-    return first
+    earlier = {line.split(",", 1)[0] for line in before}
+    return {key: event for key, event in first.items() if event not in earlier}
 
 
 def latency_run(iso: Isolated, lines: list[str], warmup: list[str], rate: float, seconds: float,
@@ -342,7 +363,7 @@ def latency_run(iso: Isolated, lines: list[str], warmup: list[str], rate: float,
     total = int(rate * seconds)
     lines = lines[:total]
     sampled = {line.split(",", 1)[0] for line in lines[::5]}
-    offer_plays = first_offer_plays(lines, *offers) if offers else {}
+    offer_plays = first_offer_plays(lines, *offers, before=warmup) if offers else {}
     iso.live.write_text("\n".join(warmup) + "\n")
     job = iso.start_job(work)
     shipper = iso.start_shipper(work)
@@ -372,6 +393,7 @@ def latency_run(iso: Isolated, lines: list[str], warmup: list[str], rate: float,
             poller = threading.Thread(target=poll, daemon=True)
             poller.start()
             chunk = max(int(rate / 20), 1)         # 20 appends per second
+            cpu_before = cpu_by_part(job.pid, shipper.pid)
             start = time.monotonic()
             with open(iso.live, "a") as out:
                 for i in range(0, total, chunk):
@@ -384,6 +406,7 @@ def latency_run(iso: Isolated, lines: list[str], warmup: list[str], rate: float,
                     now = time.time()
                     for line in part:
                         written[line.split(",", 1)[0]] = now
+            cpu_after, appending = cpu_by_part(job.pid, shipper.pid), time.monotonic() - start
             finished.deadline = time.monotonic() + 60
             finished.set()
             poller.join()
@@ -402,7 +425,10 @@ def latency_run(iso: Isolated, lines: list[str], warmup: list[str], rate: float,
               "hops": {"append_to_kafka": quantiles([kafka.times[i] - written[i] for i in kafka.times]),
                        "kafka_to_searchable": quantiles([seen[i] - kafka.times[i] for i in seen
                                                          if i in kafka.times])},
-              "batches": batch_seconds(iso.job_log), "peak_memory_mib": memory.mib()}
+              "batches": batch_seconds(iso.job_log), "peak_memory_mib": memory.mib(),
+              # how much of the machine each part needs at this rate (1.0 = one core)
+              "cores_used": {part: round((cpu_after[part] - cpu_before.get(part, 0.0)) / appending, 2)
+                             for part in sorted(cpu_after)}}
     if offers:
         delays = [queued[key] - written[event] for key, event in offer_plays.items()
                   if key in queued and event in written]
@@ -486,7 +512,8 @@ def chart(result: dict, path: Path) -> None:
         if value:
             names.append(name)
             rates.append(value)
-    left.bar(names, rates, color=["tab:blue", "tab:gray", "tab:green", "tab:orange"][:len(names)])
+    colors = {"stage 2": "tab:blue", "naive": "tab:gray", "stage 3": "tab:green", "history": "tab:orange"}
+    left.bar(names, rates, color=[colors[n] for n in names])
     left.axhline(25000, color="tab:orange", linestyle="--", label="history goal 25,000/s")
     left.set_ylabel("events/s end to end")
     ratio = f" ({result['ratio']:.1f}x naive)" if result.get("ratio") else ""
@@ -505,7 +532,7 @@ def chart(result: dict, path: Path) -> None:
     memory = result.get("peak_memory_mib", {})
     parts = [p for p in memory if p != "total"]
     right.barh(parts, [memory[p] for p in parts], color="tab:purple")
-    right.set_xlabel(f"peak resident memory (MiB), any run; all at once: {memory.get('total', 0):,} MiB")
+    right.set_xlabel(f"peak memory, PSS (MiB), any run; all at once: {memory.get('total', 0):,} MiB")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
 
@@ -518,7 +545,7 @@ def report(result: dict) -> None:
         t = result["throughput"]
         table.add_row("stage 2 sustained throughput",
                       f"{t['events_per_s']:,} events/s ({t['events']:,} in {t['seconds']} s)", ">= 17,000")
-    if "latency" in result:
+    if result.get("latency", {}).get("samples"):
         lat = result["latency"]
         rate = f"{lat['offered_rate']:,.0f}/s"
         table.add_row(f"stage 2 latency p50 / p95 / p99 at {rate}",
@@ -527,6 +554,10 @@ def report(result: dict) -> None:
             if q.get("samples"):
                 table.add_row(f"  hop {hop.replace('_', ' ')} p50 / p95",
                               f"{q['p50_s']:.2f} / {q['p95_s']:.2f} s", "")
+        used = lat.get("cores_used", {})
+        if used:
+            table.add_row("  cores used while appending", f"{sum(used.values()):.2f} of {os.cpu_count()} "
+                          f"(job {sum(v for k, v in used.items() if k.startswith('job')):.2f})", "")
         e = lat["batches"]["enrich"]
         if e.get("samples"):
             table.add_row("  enrichment batch duration p50 / p95",
@@ -540,7 +571,7 @@ def report(result: dict) -> None:
         s3 = result["stage3"]
         if "throughput" in s3:
             table.add_row("stage 3 sustained throughput", f"{s3['throughput']['events_per_s']:,} events/s", "")
-        if "latency" in s3:
+        if s3.get("latency", {}).get("samples"):
             lat = s3["latency"]
             table.add_row("stage 3 searchable p50 / p95 / p99",
                           f"{lat['p50_s']:.2f} / {lat['p95_s']:.2f} / {lat['p99_s']:.2f} s", "")
@@ -560,7 +591,7 @@ def report(result: dict) -> None:
                                     ("history", result.get("history"))) if r}
     cpu = Table(title="CPU per event (µs; 2 cores give 100 µs per event at 20,000/s; engines are shared)")
     cpu.add_column("part")
-    memory = Table(title="Peak resident memory (MiB; engines are shared with whoever else uses them)")
+    memory = Table(title="Peak memory, PSS (MiB; engines are shared with whoever else uses them)")
     memory.add_column("part")
     for name in runs:
         cpu.add_column(name, justify="right")
@@ -621,30 +652,42 @@ def main() -> int:
     result = {"when": tag, "cpus": os.cpu_count(), "job_args": a.job_args, "trigger": a.trigger,
               "latency_trigger": a.latency_trigger, "bulk_size": s.bulk_size,
               "load_average_at_start": os.getloadavg()}
+    def measure(name: str, what: str, call) -> None:
+        console.print(what)
+        try:
+            result[name] = call()
+        except Exception as exc:                   # noqa: BLE001 - reported, the other runs go on
+            console.print(f"[red]{name} failed[/]: {exc}")
+            result.setdefault("failed", {})[name] = str(exc)
+
     try:
         if "throughput" in only:
-            console.print(f"[bold]throughput[/]: {a.events:,} events, full speed ...")
-            result["throughput"] = throughput_run(runs["throughput"], lines[:a.events], warmup, work, es)
+            measure("throughput", f"[bold]throughput[/]: {a.events:,} events, full speed ...",
+                    lambda: throughput_run(runs["throughput"], lines[:a.events], warmup, work, es))
         if "latency" in only:
-            console.print(f"[bold]latency[/]: {a.offered_rate:,.0f} events/s for {a.latency_seconds:.0f} s ...")
-            result["latency"] = latency_run(runs["latency"], lines, warmup, a.offered_rate, a.latency_seconds,
-                                            work, es)
+            measure("latency", f"[bold]latency[/]: {a.offered_rate:,.0f} events/s for {a.latency_seconds:.0f} s ...",
+                    lambda: latency_run(runs["latency"], lines, warmup, a.offered_rate, a.latency_seconds, work, es))
         if "naive" in only:
-            console.print(f"[bold]naive[/]: {a.naive_events:,} events, one request per record ...")
-            result["naive"] = throughput_run(runs["naive"], lines[:a.naive_events], warmup[:200], work, es,
-                                             naive=True)
+            measure("naive", f"[bold]naive[/]: {a.naive_events:,} events, one request per record ...",
+                    lambda: throughput_run(runs["naive"], lines[:a.naive_events], warmup[:500], work, es,
+                                           naive=True))
         if "stage3" in only:
             offers = bench_targets(s, tag)
-            console.print(f"[bold]stage 3[/]: {a.stage3_events:,} events, full speed, "
-                          f"{len(offers[0]):,} target customers ...")
-            result["stage3"] = {"targets": len(offers[0]), "throughput": throughput_run(
-                runs["stage3"], lines[:a.stage3_events], warmup, work, es)}
-            console.print(f"[bold]stage 3 latency[/]: {a.offered_rate:,.0f} events/s for {a.latency_seconds:.0f} s ...")
-            result["stage3"]["latency"] = latency_run(runs["stage3_latency"], lines, warmup, a.offered_rate,
-                                                      a.latency_seconds, work, es, offers=offers)
+            stage3: dict = {"targets": len(offers[0])}
+            result["stage3"] = stage3          # what ran, also when a later part fails
+
+            def stage3_runs():
+                stage3["throughput"] = throughput_run(runs["stage3"], lines[:a.stage3_events], warmup, work, es)
+                console.print(f"[bold]stage 3 latency[/]: {a.offered_rate:,.0f} events/s for "
+                              f"{a.latency_seconds:.0f} s ...")
+                stage3["latency"] = latency_run(runs["stage3_latency"], lines, warmup, a.offered_rate,
+                                                a.latency_seconds, work, es, offers=offers)
+                return stage3
+            measure("stage3", f"[bold]stage 3[/]: {a.stage3_events:,} events, full speed, "
+                    f"{len(offers[0]):,} target customers ...", stage3_runs)
         if "history" in only:
-            console.print(f"[bold]history[/]: stage1.shipper --history, {a.history_events:,} plays ...")
-            result["history"] = history_run(tag, a.history_events, work, es)
+            measure("history", f"[bold]history[/]: stage1.shipper --history, {a.history_events:,} plays ...",
+                    lambda: history_run(tag, a.history_events, work, es))
     finally:
         r = redis_client(s)
         keys = list(r.scan_iter(f"bench_{tag}:*"))
