@@ -1,13 +1,14 @@
 """The stages one after another in one engine session, as a learner runs them.
 
-    make stage1 MAX_EVENTS=2000   make stage2 MAX_EVENTS=5000   make stage3 MAX_EVENTS=5000
-    make demo DEMO_DURATION=60    make demo DEMO_DURATION=60
+    make stage1 MAX_EVENTS=2000   make stage2 MAX_EVENTS=3000   make stage3 MAX_EVENTS=3000
+    make demo DEMO_DURATION=30    make demo DEMO_DURATION=30
 
 through the real make targets, on the default names (ba_realtime ...), with a
 short history for the demos and a faster RATE for the stages so the test stays
 quick. After each run, from outside:
 
-* the plays the run appended to the live file have ids never seen before;
+* the run appended exactly the plays it planned (a demo: DEMO_DURATION x its rate of
+  20 plays/s), with ids never seen before;
 * the run's index holds each of them once (document id = event id), and grew by
   exactly the documents the run says it indexed: its own plays, plus any backlog
   it reports (none on a fresh engine session, as in CI; a re-run in an old one
@@ -29,8 +30,11 @@ import pytest
 from common.clients import es_client
 from common.config import REPO_ROOT
 from common.events import event_id_of
+from tools.demo import DEMO_RATE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
+
+DEMO_SECONDS = 30          # each demo's DEMO_DURATION: long enough for the dashboard to move
 
 
 def count(es, index: str) -> int:
@@ -93,11 +97,12 @@ class DashboardWatch:
 def test_stages_in_sequence_then_two_demos(engines, settings):
     s, es = settings, es_client(settings)
     env = dict(os.environ, DEMO_HISTORY="20000")
+    env.pop("DEMO_RATE", None)                   # the demo's own rate, as a learner runs it
     runs = [("stage1", ["make", "stage1", "MAX_EVENTS=2000", "RATE=1000"], s.index_stage1),
-            ("stage2", ["make", "stage2", "MAX_EVENTS=5000", "RATE=1000"], s.index_stage2),
-            ("stage3", ["make", "stage3", "MAX_EVENTS=5000", "RATE=1000"], s.index_stage3),
-            ("demo 1", ["make", "demo", "DEMO_DURATION=60"], s.index_stage3),
-            ("demo 2", ["make", "demo", "DEMO_DURATION=60"], s.index_stage3)]
+            ("stage2", ["make", "stage2", "MAX_EVENTS=3000", "RATE=2000"], s.index_stage2),
+            ("stage3", ["make", "stage3", "MAX_EVENTS=3000", "RATE=2000"], s.index_stage3),
+            ("demo 1", ["make", "demo", f"DEMO_DURATION={DEMO_SECONDS}"], s.index_stage3),
+            ("demo 2", ["make", "demo", f"DEMO_DURATION={DEMO_SECONDS}"], s.index_stage3)]
     seen_ids: set[int] = set()
     dashboard = f"http://{s.bind_host}:{s.dashboard_port}"
     for name, command, index in runs:
@@ -112,11 +117,8 @@ def test_stages_in_sequence_then_two_demos(engines, settings):
         after = count(es, index)
         print(f"{name}: {len(ids)} plays in {time.monotonic() - started:.0f} s, {index} {before} -> {after}")
 
-        expected = {"stage1": 2000, "stage2": 5000, "stage3": 5000}.get(name)
-        if expected:
-            assert len(ids) == expected, f"{name} wrote {len(ids)} plays"
-        else:
-            assert len(ids) >= 600, f"{name}: a 60 s demo at 20 plays/s wrote only {len(ids)}"
+        expected = {"stage1": 2000, "stage2": 3000, "stage3": 3000}.get(name, int(DEMO_SECONDS * DEMO_RATE))
+        assert len(ids) == expected, f"{name} wrote {len(ids)} plays, planned {expected}"
         assert len(set(ids)) == len(ids) and not seen_ids & set(ids), f"{name} reused event ids"
         seen_ids |= set(ids)
         assert not missing_from(es, index, ids), f"{name}: plays missing from {index}\n{tail}"
