@@ -66,8 +66,13 @@ def test_no_spark_jvm_is_left_between_rounds(engines, unique, tmp_path):
         proc.send_signal(signal.SIGINT)             # Ctrl-C between rounds: no round 2, exit 0 at once
         assert proc.wait(timeout=10) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        if proc.poll() is None:              # a failed test: the round's process and its JVM too
+            for pid in tree_pids([proc.pid]):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            proc.wait()
         s = Settings(redis_targets_set=f"t_{unique}:targets")
         r = redis_client(s)
         keys = list(r.scan_iter(f"t_{unique}*"))

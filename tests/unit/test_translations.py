@@ -45,6 +45,7 @@ REQUIRED = [
     "docs/origins.md",
     "docs/instructor.md",
     "docs/faults.md",
+    "docs/memory.md",
     "exercises/README.md",
     "exercises/stage1/README.md",
     "exercises/stage2/README.md",
