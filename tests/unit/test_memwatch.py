@@ -134,3 +134,14 @@ def test_a_named_spark_jvm_keeps_its_name_once_its_python_is_gone_a_shell_does_n
     known = {me: "shell / make"}             # spark-submit's bash, before it execs java
     [row] = take_sample([me], known=known)
     assert row["part"] == "pytest"
+
+
+def test_doctor_warns_under_the_measured_peak_and_counts_running_engines_as_fitted():
+    from tools.doctor import DEMO_PEAK_MIB, OK, WARN, memory_check
+
+    assert memory_check(DEMO_PEAK_MIB + 1)[0] == OK
+    status, _, detail = memory_check(DEMO_PEAK_MIB - 1)
+    assert status == WARN and str(DEMO_PEAK_MIB) in detail and "docs/memory.md" in detail
+    assert "ES_HEAP" in detail and "exit 137" in detail
+    assert memory_check(DEMO_PEAK_MIB - 1500, engines_mib=1500)[0] == OK     # engines already up
+    assert memory_check(None)[0] == WARN
