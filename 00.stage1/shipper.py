@@ -58,11 +58,10 @@ from stage1.follower import FileFollower, Line
 
 # A live batch is sent when it has this many lines, or when the file has been
 # quiet for one poll (LIVE_POLL_SECONDS): small batches keep latency low at 5
-# events/s, big ones keep up at thousands per second. A poll is one read() that
-# finds nothing; at 0.05 s a line waits 25 ms on average before it is read
-# (bench/README.md: the append -> Kafka hop).
+# events/s, big ones keep up at thousands per second. A line waits half a poll
+# on average before it is read (bench/README.md: the append -> Kafka hop).
 LIVE_BATCH_LINES = 500
-LIVE_POLL_SECONDS = 0.05
+LIVE_POLL_SECONDS = 0.1
 
 
 class ToElasticsearch:
