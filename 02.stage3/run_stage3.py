@@ -41,7 +41,7 @@ from stage1.run_stage1 import add_live_args
 from stage2 import import_customers
 from stage2.run_stage2 import streaming_children
 from stage3 import sms_sender
-from stage3.outcomes import set_drift
+from stage3.outcomes import outcomes_by_time, set_drift
 
 PY = sys.executable
 
@@ -117,7 +117,7 @@ def forget_outcomes() -> None:
     s = get_settings()
     r = redis_client(s)
     print(f"drift scenario: forgetting {r.hlen(s.redis_outcomes_hash):,} earlier offer outcomes", flush=True)
-    r.delete(s.redis_outcomes_hash)
+    r.delete(s.redis_outcomes_hash, outcomes_by_time(s))
 
 
 def main(argv=None) -> int:
