@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from common.profiles import PROFILE_COLUMNS, listening_profile
-from tests.integration.test_streaming_job import all_docs, produce, run_job, sample_data, spark, stage2  # noqa: F401
+from tests.integration.test_streaming_job import all_docs, produce, run_job, sample_data  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.integration
 

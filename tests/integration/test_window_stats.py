@@ -15,7 +15,7 @@ import pytest
 
 from common.customers import level_label
 from common.geo import lookup_zip
-from tests.integration.test_streaming_job import all_docs, produce, run_job, sample_data, spark, stage2  # noqa: F401
+from tests.integration.test_streaming_job import all_docs, produce, run_job, sample_data  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.integration
 
