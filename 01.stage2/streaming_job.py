@@ -345,7 +345,8 @@ class Restartable:
     def restart_if_failed(self, settings: Settings) -> None:
         error = self.query.exception()
         if error is None:
-            if self.query.lastProgress is not None:
+            # lastProgress is a JSON round trip through the JVM: asked only while recovering
+            if self.failing_since is not None and self.query.lastProgress is not None:
                 self.failing_since = None          # it has run a batch since
             return
         if not engine_down_in(str(error)):
