@@ -26,8 +26,4 @@ SPARK_CONF = {
     "spark.sql.streaming.noDataMicroBatches.enabled": "false",
     # our one status line per batch instead of Spark's progress bars
     "spark.ui.showConsoleProgress": "false",
-    # the JVM's quick JIT compiler only (C1): the optimizing one (C2) spent about a
-    # third of a core compiling during the first minutes, which on 2 cores is
-    # taken from the micro-batches (bench/README.md, "Latency")
-    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1",
 }

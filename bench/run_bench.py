@@ -586,6 +586,9 @@ def report(result: dict) -> None:
         h = result["history"]
         table.add_row("history load (stage1.shipper --history)",
                       f"{h['events_per_s']:,} docs/s ({h['events']:,} in {h['seconds']} s)", ">= 25,000")
+    if "host_loop_s" in result:
+        table.add_row("host: 10 million Python additions, one core", f"{result['host_loop_s']:.2f} s",
+                      "lower = faster host")
     console.print(table)
 
     runs = {name: r for name, r in (("throughput", result.get("throughput")), ("naive", result.get("naive")),
@@ -609,6 +612,19 @@ def report(result: dict) -> None:
         memory.add_row(part, *(f"{r['peak_memory_mib'].get(part, 0):,}" for r in mem_runs.values()))
     console.print(cpu)
     console.print(memory)
+
+
+def host_speed() -> float:
+    """Seconds for one core of this host to run a fixed pure-Python loop (10 million
+    additions), best of three. Hosts of the same kind differ by 2-3x; this number
+    says which kind of host a run's figures come from (lower is faster)."""
+    best = float("inf")
+    for _ in range(3):
+        started, total = time.perf_counter(), 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return round(best, 2)
 
 
 def main() -> int:
@@ -653,7 +669,7 @@ def main() -> int:
 
     result = {"when": tag, "cpus": os.cpu_count(), "job_args": a.job_args, "trigger": a.trigger,
               "latency_trigger": a.latency_trigger, "bulk_size": s.bulk_size,
-              "load_average_at_start": os.getloadavg()}
+              "load_average_at_start": os.getloadavg(), "host_loop_s": host_speed()}
     def measure(name: str, what: str, call) -> None:
         console.print(what)
         try:

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     es_heap: str = "384m"                 # Elasticsearch's JVM heap (-Xms = -Xmx); tested down to 384m
     kafka_heap: str = "256m"              # the Kafka broker's JVM heap (-Xms = -Xmx); a workshop's topics need little
     spark_driver_memory: str = "640m"     # heap of each Spark driver JVM (local mode: the executors live in it too)
+    # Each Spark driver JVM's options, measured in docs/memory.md: the quick JIT compiler
+    # only (C2's compiling took ~0.3 core and ~100 MB of code cache), the serial
+    # collector (less memory beside the heap than G1; its pauses are short on a heap this small)
+    spark_driver_java_options: str = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=48m"
 
     redis_port: int = 6379
     redis_url: str = ""

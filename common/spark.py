@@ -154,6 +154,7 @@ def get_spark(app_name: str, settings: Settings | None = None, kafka: bool = Tru
         .master(s.spark_master)
         .config("spark.ui.enabled", "false")
         .config("spark.driver.memory", s.spark_driver_memory)     # docs/memory.md
+        .config("spark.driver.extraJavaOptions", s.spark_driver_java_options)
         .config("spark.sql.shuffle.partitions", str(s.spark_shuffle_partitions))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.bindAddress", s.bind_host)
