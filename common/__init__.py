@@ -5,11 +5,11 @@ package with the first task that runs our code), see below.
 """
 import sys
 
-if sys.version_info < (3, 12):
+if sys.version_info < (3, 13):
     import zipimport
 
-    # Python 3.10 and 3.11 re-read a zip's whole table of contents in
-    # zipimporter.invalidate_caches() (CPython issue gh-103200; lazy again from 3.12).
+    # Python 3.10 to 3.12 re-read a zip's whole table of contents in
+    # zipimporter.invalidate_caches() (CPython issue gh-103200; lazy from 3.13).
     # Spark's Python worker calls importlib.invalidate_caches() before EVERY task
     # and imports pyspark from pyspark.zip, with one zipimporter per package of it:
     # each task re-read that zip (and spark-core's jar) dozens of times, 0.5-1 s of
