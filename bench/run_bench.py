@@ -55,6 +55,7 @@ from rich.table import Table
 
 from common.clients import delete_topics, es_client, redis_client
 from common.config import REPO_ROOT, Settings, get_settings
+from tools.memwatch import parse_pss
 
 PY = sys.executable
 RESULTS = REPO_ROOT / "bench" / "results"
@@ -188,15 +189,15 @@ def processes() -> dict[int, tuple[int, str, float, int]]:
 
 def proportional_bytes(pid: int, procs: dict) -> float:
     """A process's proportional set size (its pages, shared ones divided among their
-    sharers): forked Python workers share most of their pages, their RSS would count
-    them once per worker. Its RSS where smaps_rollup is not ours to read."""
+    sharers; tools/memwatch.py reads it): forked Python workers share most of their
+    pages, their RSS would count them once per worker. Its RSS where smaps_rollup is
+    not ours to read."""
     try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
+        pss_kib = parse_pss(Path(f"/proc/{pid}/smaps_rollup").read_text())
+    except (OSError, ValueError):
+        pss_kib = None
+    if pss_kib is not None:
+        return pss_kib * 1024
     return procs[pid][3] if pid in procs else 0
 
 
