@@ -20,6 +20,7 @@ import shutil
 import socket
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 from common.config import Settings
@@ -59,11 +60,21 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
+EMPTY_CMDLINE_RETRIES = 20      # x 10 ms: longer than any execve window
+
+
 def process_cmdline(pid: int) -> str | None:
     """The command line of process ``pid`` (arguments joined by spaces), or None if unreadable."""
     try:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-        return raw.replace(b"\0", b" ").decode(errors="replace").strip()
+        # While a process runs execve (spark-class execs its JVM, env execs bash), the kernel
+        # briefly shows an empty command line: read again for a moment before believing it.
+        for _ in range(EMPTY_CMDLINE_RETRIES):
+            if raw:
+                break
+            time.sleep(0.01)
+            raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        return raw.replace(b"\0", b" ").decode(errors="replace").strip() or None
     except FileNotFoundError:
         if Path("/proc/self").exists():
             return None                      # Linux: the process is gone

@@ -60,6 +60,33 @@ def test_pid_files_are_written_by_us_and_writable_by_no_one_else(tmp_path):
     assert pid.read_text() == "5678"
     assert stat.S_IMODE(pid.stat().st_mode) == 0o644 and pid.stat().st_uid == os.geteuid()
 
+# A process that execs itself again and again, keeping a marker argument: what
+# spark-class does once (bash, then the JVM). CI once saw the master "exit while
+# starting" because a read during that exec gave an empty command line.
+EXEC_CHAIN = ("import os, sys, time\n"
+              "n = int(sys.argv[1])\n"
+              "if n > 0: os.execv(sys.executable, [sys.executable, '-c', sys.argv[0], str(n - 1), 'the-marker'])\n"
+              "time.sleep(0.2)\n")
+
+
+def test_a_process_in_the_middle_of_exec_keeps_its_command_line():
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", EXEC_CHAIN, "60", "the-marker"])
+    lost = reads = 0
+    try:
+        while proc.poll() is None:
+            line = process_cmdline(proc.pid)
+            reads += 1
+            # the last read may meet the process exiting: count only reads with it alive after
+            if not cmdline_matches(line, ["the-marker"]) and proc.poll() is None:
+                lost += 1
+    finally:
+        proc.kill()
+        proc.wait()
+    assert reads > 100 and lost == 0, f"{lost} of {reads} reads lost the command line"
+
+
 
 # --- pinned SHA-256 of the downloads -------------------------------------------------
 def test_checksum_accepts_the_pinned_file_and_names_both_hashes_otherwise(tmp_path):
