@@ -26,6 +26,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Callable, Mapping
 
+from common.pyworker import settle
 from common.schema import ENRICHED_FIELDS
 from stage2.import_customers import HASH_TO_DOC, customer_fields
 
@@ -102,6 +103,7 @@ def deadletter_where(batch, i: int) -> str:
 def index_partition_arrow(batches, settings, catalog: dict, index: str, naive: bool = False,
                           before_index: BeforeIndex | None = None, own_ids: tuple[int, int] | None = None):
     """``mapInArrow`` entry point: yields ``index_partition``'s counts as one Arrow row."""
+    settle()          # once per worker: common/pyworker.py
     import pyarrow as pa
 
     counts = index_partition(batches, settings, catalog, index, naive, before_index, own_ids)

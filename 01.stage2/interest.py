@@ -31,6 +31,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from common.pyworker import settle
+
 # Columns emitted for each (customer, track) whose densest window changed.
 INTEREST_OUTPUT_DDL = ("customer_id INT, track_id INT, first_play TIMESTAMP, "
                        "last_play TIMESTAMP, plays INT")
@@ -105,6 +107,7 @@ def update_interest_list(key, frames, state, min_plays: int, window_ms: int):
     them by ``window_ms``: a copy of a forgotten play is late anyway, so the
     state stays bounded and still no play counts twice.
     """
+    settle()          # once per worker: common/pyworker.py
     import pandas as pd
 
     watermark = max(state.getCurrentWatermarkMs(), 0)
@@ -200,6 +203,7 @@ def plays_with_ids_from_kafka(frames):
     """mapInPandas: Kafka records (value, and timestamp when selected) -> the
     well-formed plays as INTEREST_PLAYS_DDL (same parser as everywhere; the
     enrichment query dead-letters the rest, so they are simply skipped here)."""
+    settle()          # once per worker: common/pyworker.py
     import pandas as pd
 
     from common.events import parse_kafka_records

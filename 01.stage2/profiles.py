@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from common.profiles import PROFILE_COLUMNS, TIME_OF_DAY, profile_from_counts, time_of_day_index
+from common.pyworker import settle
 
 # Like the interest list: Spark's per-group cost (~1 ms) is far more than the
 # counting, so the state is kept per bucket of customers (customer_id % PROFILE_BUCKETS).
@@ -106,6 +107,7 @@ def profiles_of(counts: dict[int, Counts], customers: list[int]):
 def update_profiles(key, frames, state):
     """``applyInPandasWithState`` function for one bucket of customers: add the
     bucket's new plays to its customers' counts; yield the changed profiles."""
+    settle()          # once per worker: common/pyworker.py
     watermark = max(state.getCurrentWatermarkMs(), 0)
     counts = counts_from_state(state.get) if state.exists else {}
     changed = set()
@@ -128,6 +130,7 @@ def plays_with_device_from_kafka(frames):
     """mapInPandas: Kafka records (value, timestamp) -> (event_id, customer_id, track_id,
     ismobile, played_at) of the well-formed events, each judged against its Kafka
     timestamp (the enrichment query dead-letters the rest)."""
+    settle()          # once per worker: common/pyworker.py
     import pandas as pd
 
     from common.events import parse_kafka_records

@@ -46,6 +46,7 @@ from pathlib import Path
 from common.bounded import add_bounded_args, stop_on_signals
 from common.clients import EngineUnavailable, ensure_topic, es_client, redis_client
 from common.config import Settings, get_settings
+from common.pyworker import settle
 from common.readers import read_catalog
 from common.retry import call_with_retry, engine_down_in
 from common.schema import (DEADLETTER_FIELDS, INTEREST_FIELDS, PROFILE_FIELDS, STAGE2_DOC_FIELDS, STATS_FIELDS,
@@ -275,6 +276,7 @@ def start_stateful_query(name: str, frame, write_partition, what: str, settings:
     its checkpoint sits beside the enrichment's (one job, one checkpoint folder);
     they share the "interest" pool (fairscheduler.xml) and its slower trigger."""
     def write_with_retry(rows):
+        settle()                    # once per worker: common/pyworker.py
         # kept in a list, so a write retried after an outage sees the same rows
         rows = list(rows)
         return call_with_retry(lambda: write_partition(iter(rows)))   # names Redis or Elasticsearch

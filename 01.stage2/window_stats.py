@@ -34,6 +34,8 @@ from __future__ import annotations
 
 from datetime import timezone
 
+from common.pyworker import settle
+
 STATS_INPUT_DDL = "event_id LONG, customer_id INT, played_at TIMESTAMP, state STRING, device STRING"
 DIMENSIONS = ("state", "level", "device")
 UNKNOWN = "unknown"      # a play without a known state or customer level
@@ -43,6 +45,7 @@ def plays_for_stats(frames):
     """mapInPandas: Kafka records (value, timestamp) -> (event_id, customer_id, played_at,
     state, device) of the well-formed plays, each judged against its Kafka timestamp
     (the enrichment query dead-letters the rest)."""
+    settle()          # once per worker: common/pyworker.py
     import pandas as pd
 
     from common.events import parse_kafka_records
