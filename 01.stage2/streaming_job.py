@@ -56,7 +56,7 @@ from stage2.checkpoints import forget_uncommitted
 from stage2.enrich import PARTITION_COUNTS_DDL, BeforeIndex, index_partition_arrow
 from stage2.interest import interest_updates, write_interest_partition
 from stage2.profiles import live_profiles, write_profiles_partition
-from stage2.tuning import INTEREST_TRIGGER, MAX_OFFSETS_PER_TRIGGER, SPARK_CONF
+from stage2.tuning import INTEREST_TRIGGER, MAX_OFFSETS_PER_TRIGGER, SPARK_CONF, STATEFUL_MIN_PARTITIONS
 from stage2.window_stats import windowed_counts, write_stats_partition
 
 
@@ -80,15 +80,17 @@ def run(spark, s: Settings, opts: "JobOptions", index: str, fields: tuple[Field,
     """The job: read Kafka, enrich and index, keep the interest list; until done."""
     prepare(s, index, fields)
     records = read_kafka(spark, s, opts)                                          # read
+    # the stateful queries read through a reader of their own, in shorter tasks (tuning.py)
+    slow_records = read_kafka(spark, s, opts, min_partitions=STATEFUL_MIN_PARTITIONS)
     status = BatchStatus(opts)
     queries = [Restartable("enrich", lambda: start_enrich_query(records, s, opts, index, status,
                                                                 before_index))]   # enrich -> ES
     if opts.interest:                                                           # interest -> Redis, ES
-        queries.append(Restartable("interest", lambda: start_interest_query(records, s, opts, index)))
+        queries.append(Restartable("interest", lambda: start_interest_query(slow_records, s, opts, index)))
     if opts.profiles:                                                           # profiles -> ES
-        queries.append(Restartable("profiles", lambda: start_profiles_query(records, s, opts, index)))
+        queries.append(Restartable("profiles", lambda: start_profiles_query(slow_records, s, opts, index)))
     if opts.stats:                                                              # windows -> ES
-        queries.append(Restartable("stats", lambda: start_stats_query(records, s, opts, index)))
+        queries.append(Restartable("stats", lambda: start_stats_query(slow_records, s, opts, index)))
     wait_until_done(queries, status, opts, s)                                   # bounded, or Ctrl-C
     refresh(s, index)
     return status
@@ -196,9 +198,13 @@ def wait_for_engines(settings: Settings, give_up: float | None = None) -> None:
     call_with_retry(lambda: redis_client(settings), "Redis", settings.redis_url, give_up=give_up)
 
 
-def read_kafka(spark, settings: Settings, opts: JobOptions):
-    """The topic as a streaming DataFrame (key, value, topic, partition, offset, timestamp ...)."""
-    return (spark.readStream.format("kafka")
+def read_kafka(spark, settings: Settings, opts: JobOptions, min_partitions: int = 0):
+    """The topic as a streaming DataFrame (key, value, topic, partition, offset, timestamp ...).
+    ``min_partitions``: split each micro-batch into at least that many tasks (0: one per Kafka partition)."""
+    reader = spark.readStream.format("kafka")
+    if min_partitions:
+        reader = reader.option("minPartitions", min_partitions)
+    return (reader
             .option("kafka.bootstrap.servers", settings.kafka_bootstrap_servers)
             .option("subscribe", settings.kafka_topic)
             .option("startingOffsets", opts.starting_offsets)   # a new checkpoint only; then the checkpoint
