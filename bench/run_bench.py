@@ -34,9 +34,9 @@ each part (engines, shipper, Spark's JVM, its Python driver and workers), read f
 
 Prints the tables, writes bench/results/bench-<time>.json and bench/results/bench-<time>.png.
 
-    python bench/run_bench.py                    # make bench; about 8 minutes here
+    python bench/run_bench.py                    # make bench; about 12 minutes here
     python bench/run_bench.py --events 50000 --naive-events 5000 --latency-seconds 20 --history-events 200000
-    python bench/run_bench.py --only latency     # one run (throughput, latency, naive, stage3, history)
+    python bench/run_bench.py --only latency     # some runs (throughput, latency, latency_recorded, naive, stage3, history)
 """
 from __future__ import annotations
 
