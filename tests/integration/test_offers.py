@@ -31,28 +31,40 @@ def play(event_id, customer_id, when, level, track_id=7):
             "level": level, "name": f"Cust {customer_id}", "title": f"Track {track_id}"}
 
 
-class CountingRedis:
+class PipelineHook:
+    """The real client, except that each pipeline's ``execute()`` goes through
+    ``self.on_execute(run)``, ``run`` being the real call."""
+
+    def __init__(self, r):
+        self.r = r
+
+    def pipeline(self, *a, **k):
+        pipe = self.r.pipeline(*a, **k)
+        execute = pipe.execute
+        pipe.execute = lambda *ea, **ek: self.on_execute(lambda: execute(*ea, **ek))
+        return pipe
+
+    def on_execute(self, run):
+        return run()
+
+    def __getattr__(self, name):
+        return getattr(self.r, name)
+
+
+class CountingRedis(PipelineHook):
     """Passes everything to the real client and counts network round trips."""
 
     def __init__(self, r):
-        self.r, self.round_trips = r, 0
+        super().__init__(r)
+        self.round_trips = 0
 
     def smismember(self, *a, **k):
         self.round_trips += 1
         return self.r.smismember(*a, **k)
 
-    def pipeline(self, *a, **k):
-        pipe, outer = self.r.pipeline(*a, **k), self
-        execute = pipe.execute
-
-        def counted(*ea, **ek):
-            outer.round_trips += 1
-            return execute(*ea, **ek)
-        pipe.execute = counted
-        return pipe
-
-    def __getattr__(self, name):
-        return getattr(self.r, name)
+    def on_execute(self, run):
+        self.round_trips += 1
+        return run()
 
 
 def test_one_offer_per_target_per_day_and_flags(redis_and_settings):
@@ -177,29 +189,21 @@ def test_offers_stream_is_bounded_by_maxlen(redis_and_settings):
 # play" again), or the document would never show the offer it caused.
 
 
-class LosesFirstReply:
+class LosesFirstReply(PipelineHook):
     """The real client, except that the first pipeline's reply is lost after Redis ran it."""
 
     def __init__(self, r):
-        self.r, self.lost = r, 0
+        super().__init__(r)
+        self.lost = 0
 
-    def pipeline(self, *a, **k):
+    def on_execute(self, run):
         import redis
 
-        pipe, outer = self.r.pipeline(*a, **k), self
-        execute = pipe.execute
-
-        def execute_then_lose(*ea, **ek):
-            result = execute(*ea, **ek)
-            if not outer.lost:
-                outer.lost += 1
-                raise redis.ConnectionError("connection reset before the reply (test)")
-            return result
-        pipe.execute = execute_then_lose
-        return pipe
-
-    def __getattr__(self, name):
-        return getattr(self.r, name)
+        result = run()
+        if not self.lost:
+            self.lost += 1
+            raise redis.ConnectionError("connection reset before the reply (test)")
+        return result
 
 
 def test_a_lost_reply_retried_flags_the_same_plays_and_queues_once(redis_and_settings):

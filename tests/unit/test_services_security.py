@@ -8,6 +8,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -60,6 +61,7 @@ def test_pid_files_are_written_by_us_and_writable_by_no_one_else(tmp_path):
     assert pid.read_text() == "5678"
     assert stat.S_IMODE(pid.stat().st_mode) == 0o644 and pid.stat().st_uid == os.geteuid()
 
+
 # A process that execs itself again and again, keeping a marker argument: what
 # spark-class does once (bash, then the JVM). CI once saw the master "exit while
 # starting" because a read during that exec gave an empty command line.
@@ -70,8 +72,6 @@ EXEC_CHAIN = ("import os, sys, time\n"
 
 
 def test_a_process_in_the_middle_of_exec_keeps_its_command_line():
-    import sys
-
     proc = subprocess.Popen([sys.executable, "-c", EXEC_CHAIN, "60", "the-marker"])
     lost = reads = 0
     try:
@@ -85,7 +85,6 @@ def test_a_process_in_the_middle_of_exec_keeps_its_command_line():
         proc.kill()
         proc.wait()
     assert reads > 100 and lost == 0, f"{lost} of {reads} reads lost the command line"
-
 
 
 # --- pinned SHA-256 of the downloads -------------------------------------------------
