@@ -38,10 +38,10 @@ def parse_args(argv=None, doc: str = __doc__) -> argparse.Namespace:
     return add_live_args(argparse.ArgumentParser(description=doc.splitlines()[0]), get_settings()).parse_args(argv)
 
 
-def streaming_children(s: Settings, args: argparse.Namespace,
-                       job: str = "stage2.streaming_job") -> tuple[list[Child], LiveRun]:
+def streaming_children(s: Settings, args: argparse.Namespace, job: str = "stage2.streaming_job",
+                       job_args: tuple[str, ...] = ()) -> tuple[list[Child], LiveRun]:
     """Generator, shipper (Kafka) and the streaming ``job`` module, and the run they
-    make (bounded or live); stage 3 passes its own job."""
+    make (bounded or live); stage 3 passes its own job and options."""
     # where the job starts if it has no checkpoint yet: the topic's end, now
     # (waiting for Kafka with one status line if it is restarting)
     ends = call_with_retry(lambda: (ensure_topic(s.kafka_topic, settings=s), topic_end_offsets(s.kafka_topic, s))[1],
@@ -50,7 +50,7 @@ def streaming_children(s: Settings, args: argparse.Namespace,
     run: LiveRun = plan_live_run(s, args, "kafka", s.kafka_topic)
     return [run.generator(),
             run.shipper("--sink", "kafka", "--topic", s.kafka_topic),
-            Child("streaming", [PY, "-m", job, "--starting-offsets", start, *run.own_plays_args()])], run
+            Child("streaming", [PY, "-m", job, "--starting-offsets", start, *run.own_plays_args(), *job_args])], run
 
 
 def main(argv=None) -> int:

@@ -114,6 +114,7 @@ class JobOptions:
     max_offsets_per_trigger: int = MAX_OFFSETS_PER_TRIGGER
     interest_trigger: str = INTEREST_TRIGGER
     fresh: bool = False
+    extra: argparse.Namespace | None = None   # the options a later stage adds (parse_args' extend)
 
     def own_ids(self) -> tuple[int, int] | None:
         if self.first_event_id is None or self.max_events is None:
@@ -121,7 +122,9 @@ class JobOptions:
         return self.first_event_id, self.first_event_id + self.max_events
 
 
-def parse_args(argv: list[str] | None = None, app: str = "stage2", doc: str | None = None) -> JobOptions:
+def parse_args(argv: list[str] | None = None, app: str = "stage2", doc: str | None = None,
+               extend=None) -> JobOptions:
+    """The job's options; ``extend(parser)`` adds a later stage's own (in JobOptions.extra)."""
     p = argparse.ArgumentParser(description=(doc or __doc__).splitlines()[0])
     add_bounded_args(p, rate=False, what="records")
     p.add_argument("--first-event-id", type=int,
@@ -138,13 +141,15 @@ def parse_args(argv: list[str] | None = None, app: str = "stage2", doc: str | No
                    help="at most this many Kafka records per micro-batch")
     p.add_argument("--interest-trigger", default=INTEREST_TRIGGER, help="trigger of the interest-list query")
     p.add_argument("--fresh", action="store_true", help="delete the checkpoint first: re-read the topic from the start")
+    if extend is not None:
+        extend(p)
     a = p.parse_args(argv)
     return JobOptions(app=app, max_events=a.max_events, first_event_id=a.first_event_id, duration=a.duration,
                       available_now=a.available_now, naive=a.naive, interest=a.interest, stats=a.stats,
                       profiles=a.profiles,
                       checkpoint_dir=a.checkpoint_dir, starting_offsets=a.starting_offsets,
                       max_offsets_per_trigger=a.max_offsets_per_trigger,
-                      interest_trigger=a.interest_trigger, fresh=a.fresh)
+                      interest_trigger=a.interest_trigger, fresh=a.fresh, extra=a if extend else None)
 
 
 # --- set-up ----------------------------------------------------------------------------

@@ -4,8 +4,8 @@
 2. trains, gates and scores once (stage3.train), so targets exist before plays arrive;
 3. runs together: stage 1's generator and shipper (to Kafka), stage 3's streaming
    job (stage 2's queries + targeting -> ba_realtime3, offers queued in Redis),
-   the SMS sender and, when live (or bounded with --every), the retrainer
-   (stage3.train --every, 10m by default; its Spark JVM lives only during a round);
+   the SMS sender and, when live (or bounded with --every), a retraining round
+   every 10 minutes, run by the streaming job on its own Spark JVM (stage3.retrainer);
 4. bounded (--max-events, or --duration at --rate): once the streaming job has
    handled this run's plays, the sender delivers what is still queued and the
    stage exits 0.
@@ -35,6 +35,7 @@ import sys
 import time
 from pathlib import Path
 
+from common.bounded import Bounds
 from common.config import REPO_ROOT, get_settings
 from common.runner import Child, StageRunner
 from stage1.run_stage1 import add_live_args
@@ -71,13 +72,13 @@ def prepare() -> int:
 
 def children(args: argparse.Namespace) -> tuple[list[Child], bool]:
     """The stage's processes, and whether the run is bounded; the demo adds the dashboard."""
-    kids, live_run = streaming_children(get_settings(), args, job="stage3.streaming_job")
-    bounded = live_run.events is not None
-    kids.append(Child("sms", [PY, "-m", "stage3.sms_sender", *sender_args(args)]))
+    bounded = Bounds.from_args(args).planned_events() is not None
+    retrain = []
     if not bounded or args.every:        # bounded runs retrain only when asked (make memory does)
-        every = args.every or (DRIFT_EVERY if args.drift else "10m")
-        # each round is its own short-lived process (stage3.train.every): no Spark JVM between rounds
-        kids.append(Child("retrain", [PY, "-m", "stage3.train", "--every", every, "--skip-first"]))
+        # the rounds run inside the streaming job, on its Spark JVM (stage3.retrainer)
+        retrain = ["--retrain-every", args.every or (DRIFT_EVERY if args.drift else "10m")]
+    kids, live_run = streaming_children(get_settings(), args, job="stage3.streaming_job", job_args=tuple(retrain))
+    kids.append(Child("sms", [PY, "-m", "stage3.sms_sender", *sender_args(args)]))
     return kids, bounded
 
 

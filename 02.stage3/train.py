@@ -276,6 +276,21 @@ def train_round(settings: Settings, features, labelled, window: dict, redis_clie
     return info
 
 
+def run_round(spark, settings: Settings, r, n: int, from_es: bool = False, score_targets: bool = True) -> dict:
+    """Round ``n`` in the Spark session ``spark``: the offers' outcomes, the features, then
+    train_round; prints the round's line. Used by a round process (one_round) and by the
+    streaming job's retrainer (stage3.retrainer), which runs it on the job's own JVM."""
+    started = time.monotonic()
+    outcomes = waiting_for_redis(lambda: read_outcomes(r, settings), settings)
+    # (from_es: build_features waits for Elasticsearch the same way)
+    features, labelled, window = build_features(spark, settings, from_es=from_es, outcomes=outcomes)
+    write_outputs(features, labelled, features_dir(settings))   # for the notebook and learners
+    info = train_round(settings, features, labelled, window, r, score_targets=score_targets)
+    features.unpersist(), labelled.unpersist()
+    print(round_line(n, info, time.monotonic() - started), flush=True)
+    return info
+
+
 def waiting_for_redis(call, settings: Settings):
     """``call()``, waiting for Redis while it does not answer (one line per retry)."""
     return call_with_retry(call, "Redis", settings.redis_url)
@@ -386,15 +401,9 @@ def one_round(args: argparse.Namespace, stop: threading.Event) -> int:
     threading.Thread(target=cancel_on_stop, args=(spark, stop), daemon=True).start()
     r = redis_client(settings, check=False)     # not there yet: waited for below
     n = args.round_number
-    started = time.monotonic()
     try:
         try:
-            outcomes = waiting_for_redis(lambda: read_outcomes(r, settings), settings)
-            # (--from-es: build_features waits for Elasticsearch the same way)
-            features, labelled, window = build_features(spark, settings, from_es=args.from_es,
-                                                        outcomes=outcomes)
-            write_outputs(features, labelled, features_dir(settings))   # for the notebook and learners
-            info = train_round(settings, features, labelled, window, r, score_targets=not args.no_score)
+            run_round(spark, settings, r, n, from_es=args.from_es, score_targets=not args.no_score)
         except EngineUnavailable as exc:
             if stop.is_set():
                 return 0
@@ -407,8 +416,6 @@ def one_round(args: argparse.Namespace, stop: threading.Event) -> int:
             # unless the round had promoted already
             print(f"round {n} stopped before its end (Ctrl-C)", flush=True)
             return 0
-        features.unpersist(), labelled.unpersist()
-        print(round_line(n, info, time.monotonic() - started), flush=True)
         return 0
     finally:
         try:

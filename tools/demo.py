@@ -14,7 +14,7 @@ through the stages' own public functions:
 2. stage 3 (stage3.run_stage3): customers into Redis, one training round (model
    + ad targets), then generator -> shipper -> Kafka -> streaming job (enrich,
    interest list, targeting) -> Elasticsearch/Redis -> SMS sender, with
-   retraining every 10 minutes when live;
+   retraining every 10 minutes when live (in the streaming job's own Spark);
 3. beside it, the dashboard (stage4.run_stage4) on http://127.0.0.1:3000.
 
 Every demo replays NEW plays (new event ids, continuing the last run's), so the
