@@ -68,8 +68,10 @@ class Retrainer:
         sc.setLocalProperty("spark.scheduler.pool", TRAINING_POOL)   # this thread's jobs only
         sc.setJobGroup(JOB_GROUP, "stage 3 retraining round", interruptOnCancel=True)
         r = redis_client(self.settings, check=False)    # waited for in the round if it is away
-        n = 0
-        while not self.stopping.wait(self.every):
+        n, started = 0, time.monotonic()
+        # a round every `every` seconds, start to start (as stage3.train --every): one that
+        # took longer is followed at once by the next, never two at a time
+        while not self.stopping.wait(max(0.0, self.every - (time.monotonic() - started))):
             n += 1
             started = time.monotonic()
             print(f"round {n} started (pool {TRAINING_POOL!r}, beside the streaming queries)", flush=True)

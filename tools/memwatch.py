@@ -193,7 +193,8 @@ def classify(argv: list[str], name: str = "", engine: str | None = None, parent_
         return "dashboard (Node)" if "server.js" in joined else "Node (other)"
     if exe.startswith("python") or name.startswith("python"):
         module = _python_module(argv) or ""
-        if module.startswith("pyspark.") or "pyspark/daemon.py" in joined or "pyspark/worker.py" in joined:
+        if (module.startswith("pyspark.") or module == "common.pydaemon"     # our daemon (common/pydaemon.py)
+                or "pyspark/daemon.py" in joined or "pyspark/worker.py" in joined):
             return "Spark Python workers"
         if module in PY_MODULES:
             return PY_MODULES[module]

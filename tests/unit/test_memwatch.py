@@ -68,6 +68,7 @@ def test_classify_spark_jvms_by_the_python_that_started_them():
 
 def test_classify_the_pipelines_python_processes():
     assert classify([PY, "-m", "pyspark.daemon"]) == "Spark Python workers"
+    assert classify([PY, "-m", "common.pydaemon", "pyspark.worker"]) == "Spark Python workers"
     assert classify([PY, "-m", "stage1.live_generator", "--rate", "20"]) == "generator"
     assert classify([PY, "-m", "stage2.shipper", "--live-file", "x"]) == "shipper (to Kafka)"
     assert classify([PY, "-m", "stage3.sms_sender"]) == "SMS sender"
