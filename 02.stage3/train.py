@@ -26,7 +26,9 @@ test_predictions.csv); .runtime/stage3/models/CURRENT names the promoted one. On
 last MODEL_VERSIONS_KEPT (10) are kept, and never is the promoted one deleted.
 
 With --every, each round runs as its own short-lived process (python -m stage3.train),
-so Spark's JVM holds memory only while a round runs, never between rounds.
+so Spark's JVM holds memory only while a round runs, never between rounds. A live
+make stage3 / make demo runs its rounds inside the streaming job instead, on the
+job's own JVM (stage3.retrainer, stage3.streaming_job --retrain-every).
 
 When Redis or Elasticsearch goes away, a round waits for it (common.retry, one line
 per retry) and goes on; after ENGINE_GIVE_UP_SECONDS it exits with a clear message.

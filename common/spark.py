@@ -173,7 +173,7 @@ def get_spark(app_name: str, settings: Settings | None = None, kafka: bool = Tru
     if local:
         # the Python workers are forked from a daemon that has their libraries loaded already
         # (common/pydaemon.py, docs/memory.md); on a cluster the executors keep Spark's own
-        builder = builder.config("spark.python.daemon.module", "common.pydaemon")
+        builder = builder.config("spark.python.daemon.module", s.spark_python_daemon)
     for k, v in {**({} if local else cluster_conf(s)), **(extra_conf or {})}.items():
         builder = builder.config(k, v)
     spark = builder.getOrCreate()
