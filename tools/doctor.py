@@ -27,11 +27,10 @@ OK, WARN, FAIL = "ok  ", "warn", "FAIL"
 # The peak memory (PSS) of a live `make demo` with the default settings, every process at one
 # instant (engines, Spark JVMs and Python workers, shipper, generator, SMS sender, dashboard),
 # measured with `make memory` (tools/memwatch.py) on the project's 2-core machine on 2026-11-29:
-# 3,763 MiB while a retraining round runs beside the streaming job (about 2,900 MiB between
-# rounds; 2,844 MiB for `make demo DEMO_DURATION=60`, which retrains only before the plays,
-# measured before the zip table and JVM options lowered it). The table and how to lower it
-# are in docs/memory.md. Measure again (make memory) when the defaults change.
-DEMO_PEAK_MIB = 3770
+# 2,912 and 2,937 MiB in two runs with retraining rounds every 60 s, which run inside the
+# streaming job's JVM (stage3.retrainer). The table and how to lower it are in
+# docs/memory.md. Measure again (make memory) when the defaults change.
+DEMO_PEAK_MIB = 2940
 MEMORY_SETTINGS = "ES_HEAP, KAFKA_HEAP, SPARK_DRIVER_MEMORY"
 REGISTRIES = {
     "PyPI": "https://pypi.org/simple/pip/",
