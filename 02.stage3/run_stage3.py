@@ -77,7 +77,7 @@ def children(args: argparse.Namespace) -> tuple[list[Child], bool]:
     if not bounded or args.every:        # bounded runs retrain only when asked (make memory does)
         # the rounds run inside the streaming job, on its Spark JVM (stage3.retrainer)
         retrain = ["--retrain-every", args.every or (DRIFT_EVERY if args.drift else "10m")]
-    kids, live_run = streaming_children(get_settings(), args, job="stage3.streaming_job", job_args=tuple(retrain))
+    kids, _ = streaming_children(get_settings(), args, job="stage3.streaming_job", job_args=tuple(retrain))
     kids.append(Child("sms", [PY, "-m", "stage3.sms_sender", *sender_args(args)]))
     return kids, bounded
 
