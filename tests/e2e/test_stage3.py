@@ -25,7 +25,7 @@ import pytest
 from stage3 import features as stage3_features
 from stage3 import train
 from stage3.targets import publish_targets
-from tests.cleanup import drop_test_resources
+from tests.cleanup import drop_test_resources, stage3_names
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
@@ -55,14 +55,7 @@ def stage3(engines, unique, tmp_path):
     (tmp_path / "cust.csv").write_text(CUSTOMERS)
     (tmp_path / "music.csv").write_text(MUSIC)
     p = f"t_{unique}"
-    names = {"kafka_topic": p, "index_stage3": f"{p}_stage3", "index_interest": f"{p}_interest",
-             "index_stats": f"{p}_stats", "index_profiles": f"{p}_profiles",
-             "index_deadletter": f"{p}_dead", "redis_customer_prefix": f"{p}:customer:",
-             "redis_interest_prefix": f"{p}:interest:", "redis_targets_set": f"{p}:targets",
-             "redis_target_prefix": f"{p}:target:", "redis_offered_prefix": f"{p}:offered:",
-             "redis_offers_stream": f"{p}:offers", "redis_offers_dead_stream": f"{p}:offers:dead",
-             "redis_offers_channel": f"{p}:channel", "redis_sms_sent_counter": f"{p}:sent",
-             "redis_outcomes_hash": f"{p}:outcomes", "redis_model_status": f"{p}:model",
+    names = {**stage3_names(p),
              "data_dir": str(tmp_path), "trigger_interval": "1 second"}
     s = Settings(**names)
     env = {**os.environ, **{k.upper(): str(v) for k, v in names.items()}, "PYTHONUNBUFFERED": "1"}

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cleanup import drop_test_resources
+from tests.cleanup import drop_test_resources, kill_tree, stage3_names
 from tools.memwatch import read_process, tree_pids
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,14 +35,7 @@ def retraining(engines, unique, tmp_path):
     from common.config import Settings
 
     p = f"t_{unique}"
-    names = {"kafka_topic": p, "index_stage3": f"{p}_stage3", "index_interest": f"{p}_interest",
-             "index_stats": f"{p}_stats", "index_profiles": f"{p}_profiles",
-             "index_deadletter": f"{p}_dead", "redis_customer_prefix": f"{p}:customer:",
-             "redis_interest_prefix": f"{p}:interest:", "redis_targets_set": f"{p}:targets",
-             "redis_target_prefix": f"{p}:target:", "redis_offered_prefix": f"{p}:offered:",
-             "redis_offers_stream": f"{p}:offers", "redis_offers_dead_stream": f"{p}:offers:dead",
-             "redis_offers_channel": f"{p}:channel", "redis_sms_sent_counter": f"{p}:sent",
-             "redis_outcomes_hash": f"{p}:outcomes", "redis_model_status": f"{p}:model",
+    names = {**stage3_names(p),
              "data_dir": str(REPO / "data" / "sample"), "runtime_dir": str(tmp_path),
              "trigger_interval": "1 second"}
     s = Settings(**names)
@@ -123,13 +116,7 @@ def test_rounds_run_in_the_jobs_jvm_and_ctrl_c_cancels_one(retraining):
         job.send_signal(signal.SIGINT)
         assert job.wait(timeout=90) == 0, out.tail()
     finally:
-        if job.poll() is None:
-            for pid in tree_pids([job.pid]):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            job.wait()
+        kill_tree(job)                          # only when the test failed with the job running
     time.sleep(0.5)                             # the reader thread takes the last lines
     text = "".join(out.lines)
     # the job's own JVM only (spark-submit's launcher, a java process too, ends before it starts)

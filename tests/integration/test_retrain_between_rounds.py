@@ -15,6 +15,7 @@ import time
 import pytest
 
 from common.config import REPO_ROOT
+from tests.cleanup import kill_tree
 from tools.memwatch import read_process, tree_pids
 
 pytestmark = pytest.mark.integration
@@ -66,13 +67,7 @@ def test_no_spark_jvm_is_left_between_rounds(engines, unique, tmp_path):
         proc.send_signal(signal.SIGINT)             # Ctrl-C between rounds: no round 2, exit 0 at once
         assert proc.wait(timeout=10) == 0
     finally:
-        if proc.poll() is None:              # a failed test: the round's process and its JVM too
-            for pid in tree_pids([proc.pid]):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            proc.wait()
+        kill_tree(proc)                      # a failed test: the round's process and its JVM too
         s = Settings(redis_targets_set=f"t_{unique}:targets")
         r = redis_client(s)
         keys = list(r.scan_iter(f"t_{unique}*"))
