@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from common.config import Settings, env_file_warning
-from services import kafka_broker, redis_server
+from services import elasticsearch_node, kafka_broker, redis_server
 from services.fetch import check_checksum, pinned_checksums, versions
 from services.system import (ServiceError, blocked_folder, check_bind, cmdline_matches, is_loopback,
                              process_cmdline, secure_run_dir, write_pid_file)
@@ -169,6 +169,14 @@ def test_kafka_bounds_its_topics_and_its_own_log(tmp_path):
     assert "log.segment.bytes=134217728" in p            # smaller than retention.bytes, or it never applies
     l = log4j.read_text()
     assert "RollingFile" in l and "size = 10MB" in l and "strategy.max = 5" in l
+
+
+@pytest.mark.parametrize("map_count, mmap", [(262144, True), (65530, True), (65529, False), (None, True)])
+def test_elasticsearch_uses_memory_maps_unless_the_kernel_allows_too_few(monkeypatch, tmp_path, map_count, mmap):
+    # Linux's default 65530 is enough for a workshop node (services/elasticsearch_node.py)
+    monkeypatch.setattr(elasticsearch_node, "max_map_count", lambda: map_count)
+    text = elasticsearch_node._config(Settings(runtime_dir=tmp_path), tmp_path / "data", tmp_path / "logs")
+    assert ("node.store.allow_mmap: false" not in text) is mmap
 
 
 def test_doctor_warns_with_sizes_when_the_runtime_grows(tmp_path):
