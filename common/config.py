@@ -65,7 +65,9 @@ class Settings(BaseSettings):
     # Each Spark driver JVM's options, measured in docs/memory.md: the quick JIT compiler
     # only (C2's compiling took ~0.3 core and ~100 MB of code cache), the serial
     # collector (less memory beside the heap than G1; its pauses are short on a heap this small)
-    spark_driver_java_options: str = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=48m"
+    # and a code cache with room for the streaming queries AND stage 3's training rounds: a
+    # full code cache stops the JIT, then fails tasks (docs/memory.md, fourth pass)
+    spark_driver_java_options: str = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=128m"
     # local mode: Spark forks its Python workers from this daemon module, which loads their
     # libraries first so the workers share them (common/pydaemon.py); "pyspark.daemon" is Spark's own
     spark_python_daemon: str = "common.pydaemon"
