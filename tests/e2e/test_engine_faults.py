@@ -29,6 +29,7 @@ import services
 from common.config import REPO_ROOT, Settings, get_settings
 from common.events import Rejected, parse_event
 from common.schema import EVENT_COLUMNS
+from tests.cleanup import stage3_names
 from tests.integration.test_streaming_job import pandas_interest_oracle
 
 pytestmark = pytest.mark.e2e
@@ -377,18 +378,6 @@ def test_query_failed_by_an_outage_is_restarted_then_the_job_gives_up(private_en
 STAGE3_TARGETS = {91: 0.9, 199: 0.8, 111: 0.9, 52: 0.7, 196: 0.8, 159: 0.9, 1: 0.6, 94: 0.7, 186: 0.9, 89: 0.8}
 
 
-def stage3_names(prefix: str) -> dict[str, str]:
-    """Environment for a stage-3 run on the private engines under names of its own."""
-    return {"KAFKA_TOPIC": prefix, "INDEX_STAGE3": f"{prefix}_stage3", "INDEX_INTEREST": f"{prefix}_interest",
-            "INDEX_DEADLETTER": f"{prefix}_dead", "INDEX_PROFILES": f"{prefix}_profiles",
-            "INDEX_STATS": f"{prefix}_stats", "REDIS_INTEREST_PREFIX": f"{prefix}:interest:",
-            "REDIS_TARGETS_SET": f"{prefix}:targets", "REDIS_TARGET_PREFIX": f"{prefix}:target:",
-            "REDIS_OFFERED_PREFIX": f"{prefix}:offered:", "REDIS_OFFERS_STREAM": f"{prefix}:offers",
-            "REDIS_OFFERS_DEAD_STREAM": f"{prefix}:offers:dead", "REDIS_OFFERS_CHANNEL": f"{prefix}:channel",
-            "REDIS_SMS_SENT_COUNTER": f"{prefix}:sent", "REDIS_OUTCOMES_HASH": f"{prefix}:outcomes",
-            "REDIS_MODEL_STATUS": f"{prefix}:model"}
-
-
 class Stage3Run(LiveRun):
     """Stage 3 live: the live file -> shipper -> Kafka -> stage 3's streaming job (enrich,
     interest list, offers) -> Elasticsearch and Redis -> the SMS sender -> an outbox file."""
@@ -451,9 +440,10 @@ def test_stage3_survives_redis_killed_es_paused_45s_and_kafka_killed(private_eng
     from stage3.targets import publish_targets
 
     s0, env0 = private_engines
-    names = stage3_names("s3faults")
-    s = s0.model_copy(update={k.lower(): v for k, v in names.items()})
-    env = {**env0, **names, "OFFER_EXPLORE_SHARE": "0"}
+    # the run's own names; its customers keep the private engines' default prefix
+    names = {k: v for k, v in stage3_names("s3faults").items() if k != "redis_customer_prefix"}
+    s = s0.model_copy(update=names)
+    env = {**env0, **{k.upper(): v for k, v in names.items()}, "OFFER_EXPLORE_SHARE": "0"}
     r = redis_client(s)
     code = subprocess.run([sys.executable, "-m", "stage2.import_customers"], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
