@@ -184,12 +184,14 @@ def checks() -> list[tuple[str, str, str]]:
                 f"{__import__('os').cpu_count()} cores"))
     mmc = services.max_map_count()
     if mmc is not None:
-        mmap = mmap_enough(mmc)
-        out.append((OK if mmap else WARN, "vm.max_map_count",
-                    f"{mmc}" + (" (enough for the workshop's indices; a production node wants 262144)"
-                                if mmap and mmc < 262144 else "")
-                    + ("" if mmap else " (low: the node runs without mmap, slower; "
-                                       "sudo sysctl -w vm.max_map_count=262144)")))
+        if not mmap_enough(mmc):
+            out.append((WARN, "vm.max_map_count", f"{mmc} (low: the node runs without mmap, slower; "
+                                                  "sudo sysctl -w vm.max_map_count=262144)"))
+        elif mmc < 262144:
+            out.append((OK, "vm.max_map_count",
+                        f"{mmc} (enough for the workshop's indices; a production node wants 262144)"))
+        else:
+            out.append((OK, "vm.max_map_count", f"{mmc}"))
     out.append(runtime_check(s))
     out += security_checks(s)
     for name, url in REGISTRIES.items():
