@@ -40,13 +40,12 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import timedelta
 from pathlib import Path
 
 from common.bounded import add_bounded_args, stop_on_signals
 from common.clients import EngineUnavailable, ensure_topic, es_client, redis_client
 from common.config import Settings, get_settings
-from common.pyworker import settle
 from common.readers import read_catalog
 from common.retry import call_with_retry, engine_down_in
 from common.schema import (DEADLETTER_FIELDS, INTEREST_FIELDS, PROFILE_FIELDS, STAGE2_DOC_FIELDS, STATS_FIELDS,
@@ -54,10 +53,12 @@ from common.schema import (DEADLETTER_FIELDS, INTEREST_FIELDS, PROFILE_FIELDS, S
 from common.sinks import ensure_index
 from stage2.checkpoints import forget_uncommitted
 from stage2.enrich import PARTITION_COUNTS_DDL, BeforeIndex, index_partition_arrow
-from stage2.interest import interest_updates, write_interest_partition
-from stage2.profiles import live_profiles, write_profiles_partition
-from stage2.tuning import INTEREST_TRIGGER, MAX_OFFSETS_PER_TRIGGER, SPARK_CONF, STATEFUL_MIN_PARTITIONS
-from stage2.window_stats import windowed_counts, write_stats_partition
+from stage2.interest import (add_to_redis, best_per_pair, better_than_indexed, interest_actions,
+                             interest_windows)
+from stage2.plays import plays_from_kafka
+from stage2.profiles import live_profiles, profile_actions
+from stage2.tuning import INTEREST_TRIGGER, MAX_OFFSETS_PER_TRIGGER, SPARK_CONF
+from stage2.window_stats import stats_actions, windowed_counts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,17 +81,16 @@ def run(spark, s: Settings, opts: "JobOptions", index: str, fields: tuple[Field,
     """The job: read Kafka, enrich and index, keep the interest list; until done."""
     prepare(s, index, fields)
     records = read_kafka(spark, s, opts)                                          # read
-    # the stateful queries read through a reader of their own, in shorter tasks (tuning.py)
-    slow_records = read_kafka(spark, s, opts, min_partitions=STATEFUL_MIN_PARTITIONS)
+    plays = plays_from_kafka(records, s)              # the well-formed plays, parsed by Spark
     status = BatchStatus(opts)
     queries = [Restartable("enrich", lambda: start_enrich_query(records, s, opts, index, status,
                                                                 before_index))]   # enrich -> ES
     if opts.interest:                                                           # interest -> Redis, ES
-        queries.append(Restartable("interest", lambda: start_interest_query(slow_records, s, opts, index)))
+        queries.append(Restartable("interest", lambda: start_interest_query(plays, s, opts, index)))
     if opts.profiles:                                                           # profiles -> ES
-        queries.append(Restartable("profiles", lambda: start_profiles_query(slow_records, s, opts, index)))
+        queries.append(Restartable("profiles", lambda: start_profiles_query(plays, s, opts, index)))
     if opts.stats:                                                              # windows -> ES
-        queries.append(Restartable("stats", lambda: start_stats_query(slow_records, s, opts, index)))
+        queries.append(Restartable("stats", lambda: start_stats_query(plays, s, opts, index)))
     wait_until_done(queries, status, opts, s)                                   # bounded, or Ctrl-C
     refresh(s, index)
     return status
@@ -252,49 +252,75 @@ def start_enrich_query(kafka, settings: Settings, opts: JobOptions, index: str, 
     return trigger(writer, settings, opts).start()
 
 
-# --- the slow, stateful queries: windowed counts, live profiles, interest list -------------
-def start_stats_query(kafka, settings: Settings, opts: JobOptions, index: str):
+# --- the stateful queries: windowed counts, live profiles, interest list -----------------
+# Each is a streaming aggregation that Spark runs in the JVM on the plays of
+# stage2.plays, in update mode: a micro-batch hands over only the rows whose state
+# changed, few enough (thousands) for the driver to write them itself.
+def start_stats_query(plays, settings: Settings, opts: JobOptions, index: str):
     """Plays per sliding window by state, level and device (stage2.window_stats), in
     update mode: each trigger upserts the windows whose count changed into ba_stats."""
-    return start_stateful_query("stats", windowed_counts(kafka, settings),
-                                lambda rows: write_stats_partition(rows, settings),
+    es = es_client(settings, check=False)
+
+    def write(batch_df):
+        actions = stats_actions(batch_df.collect(), settings)
+        return bulk_with_retry(es, actions, settings)
+
+    return start_stateful_query("stats", windowed_counts(plays, settings), write,
                                 f"window counts updated in {settings.index_stats}", settings, opts, index)
 
 
-def start_profiles_query(kafka, settings: Settings, opts: JobOptions, index: str):
+def start_profiles_query(plays, settings: Settings, opts: JobOptions, index: str):
     """Each customer's listening profile, from counts kept in Spark state
-    (stage2.profiles), upserted whole into ba_profiles (_id = customer_id)."""
-    def write(rows):
-        updated_at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-        return write_profiles_partition(rows, settings, updated_at)
+    (stage2.profiles), indexed whole into ba_profiles (_id = customer_id)."""
+    es = es_client(settings, check=False)
 
-    return start_stateful_query("profiles", live_profiles(kafka, settings), write,
+    def write(batch_df):
+        return bulk_with_retry(es, profile_actions(batch_df.collect(), settings), settings)
+
+    return start_stateful_query("profiles", live_profiles(plays, settings), write,
                                 f"customer profiles updated in {settings.index_profiles}", settings, opts, index)
 
 
-def start_interest_query(kafka, settings: Settings, opts: JobOptions, index: str | None = None):
-    """Plays (with their event ids) -> event-time watermark -> per-bucket state
-    (stage2.interest.interest_updates) -> Redis and ES."""
-    return start_stateful_query("interest", interest_updates(kafka, settings),
-                                lambda rows: write_interest_partition(rows, settings),
+def start_interest_query(plays, settings: Settings, opts: JobOptions, index: str | None = None):
+    """Play times per (customer, track, window) in Spark state (stage2.interest):
+    the best window of each pair -> Redis and ES (best of all batches kept by ES)."""
+    es = es_client(settings, check=False)
+    window = timedelta(minutes=settings.interest_window_minutes)
+
+    def write(batch_df):
+        best = best_per_pair(batch_df.collect(), settings.interest_min_plays, window)
+        if not best:
+            return 0
+        call_with_retry(lambda: add_to_redis(redis_client(settings), best, settings),
+                        "Redis", settings.redis_url)                  # SADD: idempotent
+        docs = call_with_retry(lambda: better_than_indexed(es, best, settings),
+                               "Elasticsearch", settings.es_url)
+        return bulk_with_retry(es, interest_actions(docs, settings), settings)
+
+    return start_stateful_query("interest", interest_windows(plays, settings), write,
                                 "new or denser interest windows", settings, opts, index or settings.index_stage2)
 
 
-def start_stateful_query(name: str, frame, write_partition, what: str, settings: Settings,
-                         opts: JobOptions, index: str):
-    """Start one of the slow, stateful queries in update mode: each micro-batch's
-    partitions are written on the executors by ``write_partition(rows) -> count``;
-    its checkpoint sits beside the enrichment's (one job, one checkpoint folder);
-    they share the "interest" pool (fairscheduler.xml) and its slower trigger."""
-    def write_with_retry(rows):
-        settle()                    # once per worker: common/pyworker.py
-        # kept in a list, so a write retried after an outage sees the same rows
-        rows = list(rows)
-        return call_with_retry(lambda: write_partition(iter(rows)))   # names Redis or Elasticsearch
+def bulk_with_retry(es, actions: list[dict], settings: Settings) -> int:
+    """helpers.bulk of ``actions``, the whole list again while Elasticsearch is down
+    (the writes are idempotent: fixed ids); returns how many were sent."""
+    from elasticsearch import helpers
 
+    if actions:
+        call_with_retry(lambda: helpers.bulk(es, actions, chunk_size=settings.bulk_size, max_retries=5),
+                        "Elasticsearch", settings.es_url)
+    return len(actions)
+
+
+def start_stateful_query(name: str, frame, write, what: str, settings: Settings,
+                         opts: JobOptions, index: str):
+    """Start one of the stateful queries in update mode: each micro-batch's changed
+    rows are written by ``write(batch_df) -> count`` on the driver; its checkpoint
+    sits beside the enrichment's (one job, one checkpoint folder); they share the
+    "interest" pool (fairscheduler.xml) and its slower trigger."""
     def write_batch(batch_df, batch_id):
         started = time.monotonic()
-        written = batch_df.rdd.mapPartitions(lambda rows: [write_with_retry(rows)]).sum()
+        written = write(batch_df)
         if not opts.quiet and written:
             print(f"{name} batch {batch_id:>5}: {written} {what} in {time.monotonic() - started:5.2f} s",
                   flush=True)

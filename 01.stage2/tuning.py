@@ -14,13 +14,6 @@ MAX_OFFSETS_PER_TRIGGER = 100_000
 # cost of Spark overhead, so it runs on a slower trigger than the enrichment.
 INTEREST_TRIGGER = "30 seconds"
 
-# The stateful queries (interest list, profiles, windowed stats) read Kafka through
-# a reader of their own that splits each micro-batch into at least this many tasks:
-# 30 s of plays become 8 short tasks instead of one long task per Kafka partition.
-# Spark never stops a running task, so an enrichment batch that starts during a
-# stateful burst waits at most for one short task to free a core.
-STATEFUL_MIN_PARTITIONS = 8
-
 SPARK_CONF = {
     # the queries share the cores: FAIR pools, enrichment first (fairscheduler.xml)
     "spark.scheduler.mode": "FAIR",

@@ -32,34 +32,10 @@ STATS_SLIDE_MINUTES, STATS_LATENESS_MINUTES); the index is INDEX_STATS.
 """
 from __future__ import annotations
 
-from datetime import timezone
+from stage2.plays import utc_text
 
-from common.pyworker import settle
-
-STATS_INPUT_DDL = "event_id LONG, customer_id INT, played_at TIMESTAMP, state STRING, device STRING"
 DIMENSIONS = ("state", "level", "device")
 UNKNOWN = "unknown"      # a play without a known state or customer level
-
-
-def plays_for_stats(frames):
-    """mapInPandas: Kafka records (value, timestamp) -> (event_id, customer_id, played_at,
-    state, device) of the well-formed plays, each judged against its Kafka timestamp
-    (the enrichment query dead-letters the rest)."""
-    settle()          # once per worker: common/pyworker.py
-    import pandas as pd
-
-    from common.events import parse_kafka_records
-
-    for frame in frames:
-        plays = parse_kafka_records(frame["value"], frame["timestamp"])
-        yield pd.DataFrame({
-            "event_id": pd.Series([p["event_id"] for p in plays], dtype="int64"),
-            "customer_id": pd.Series([p["customer_id"] for p in plays], dtype="int32"),
-            "played_at": pd.to_datetime(pd.Series([p["datetime"] for p in plays], dtype="object"),
-                                        format="%Y-%m-%d %H:%M:%S"),
-            "state": pd.Series([p.get("state", UNKNOWN) for p in plays], dtype="object"),
-            "device": pd.Series(["mobile" if p["ismobile"] else "pc" for p in plays], dtype="object"),
-        })
 
 
 def stats_doc_id(dimension: str, key: str, window_start: str) -> str:
@@ -67,45 +43,35 @@ def stats_doc_id(dimension: str, key: str, window_start: str) -> str:
     return f"{dimension}-{key}-{window_start.replace(' ', 'T')}"
 
 
-def _utc_text(t) -> str:
-    # Spark hands Python naive datetimes in the machine's local zone; event times are UTC.
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def write_stats_partition(rows, settings) -> int:
-    """Upsert one partition of changed window counts into the stats index; returns how many."""
-    from elasticsearch import helpers
-
-    from stage2.enrich import worker_clients
-
-    docs = [{"window_start": _utc_text(r.window.start), "window_end": _utc_text(r.window.end),
+def stats_actions(rows, settings) -> list[dict]:
+    """Bulk actions: each changed window count upserted under its deterministic id."""
+    docs = [{"window_start": utc_text(r.window.start), "window_end": utc_text(r.window.end),
              "dimension": r.dimension, "key": r.key, "plays": int(r.plays)} for r in rows]
-    if not docs:
-        return 0
-    es, _ = worker_clients(settings)
-    helpers.bulk(es, ({"_index": settings.index_stats, "_id": stats_doc_id(d["dimension"], d["key"], d["window_start"]),
-                       "_source": d} for d in docs), chunk_size=settings.bulk_size, max_retries=5)
-    return len(docs)
+    return [{"_index": settings.index_stats, "_id": stats_doc_id(d["dimension"], d["key"], d["window_start"]),
+             "_source": d} for d in docs]
 
 
-def windowed_counts(records, settings):
+def windowed_counts(plays, settings):
     """The streaming DataFrame of counts: window, dimension, key, plays (the
-    streaming job starts it in update mode, see start_stats_query there)."""
+    streaming job starts it in update mode, see start_stats_query there), from
+    the plays of stage2.plays."""
     from pyspark.sql import functions as F
 
     from common.customers import level_label
     from common.readers import iter_customers
 
-    spark = records.sparkSession
+    from stage2.plays import zip_states
+
+    spark = plays.sparkSession
     levels = spark.createDataFrame(
         [(c.cust_id, level_label(c.level)) for _, c, _ in iter_customers(settings.data_dir / "cust.csv") if c],
         "customer_id INT, level STRING")
-    plays = (records.select("value", "timestamp")
-             .mapInPandas(plays_for_stats, STATS_INPUT_DDL)
-             .withWatermark("played_at", f"{settings.stats_lateness_minutes} minutes")
-             # a stream-static join: every play meets the customers table (small: broadcast)
+    plays = (plays.withWatermark("played_at", f"{settings.stats_lateness_minutes} minutes")
+             # stream-static joins: every play meets the zip and customers tables (small: broadcast)
+             .join(F.broadcast(zip_states(spark)), "zip", "left")
              .join(F.broadcast(levels), "customer_id", "left")
-             .fillna(UNKNOWN, subset=["state", "level"]))
+             .fillna(UNKNOWN, subset=["state", "level"])
+             .withColumn("device", F.when(F.col("ismobile") == 1, "mobile").otherwise("pc")))
     # one row per play and window it falls in (6 of them)
     windowed = plays.select(F.window("played_at", f"{settings.stats_window_minutes} minutes",
                                      f"{settings.stats_slide_minutes} minutes").alias("window"),

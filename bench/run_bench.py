@@ -36,7 +36,7 @@ Prints the tables, writes bench/results/bench-<time>.json and bench/results/benc
 
     python bench/run_bench.py                    # make bench; about 12 minutes here
     python bench/run_bench.py --events 50000 --naive-events 5000 --latency-seconds 20 --history-events 200000
-    python bench/run_bench.py --only latency     # some runs (throughput, latency, latency_recorded, naive, stage3, history)
+    python bench/run_bench.py --only latency     # some runs (throughput, enrich_only, latency, latency_recorded, naive, stage3, history)
 """
 from __future__ import annotations
 
@@ -66,15 +66,17 @@ PY = sys.executable
 RESULTS = REPO_ROOT / "bench" / "results"
 JOB_ARGS: list[str] = []      # extra streaming-job arguments (--job-args)
 WARMUP_EVENTS = 2000
-RUNS = ("throughput", "latency", "latency_recorded", "naive", "stage3", "history")
+ENRICH_ONLY = ("--no-interest", "--no-profiles", "--no-stats")   # the job without its stateful queries
+RUNS = ("throughput", "enrich_only", "latency", "latency_recorded", "naive", "stage3", "history")
 console = Console()
 
 
 class Isolated:
     """Names for one run, passed to the child processes through the environment."""
 
-    def __init__(self, run: str, tag: str, trigger: str, work: Path, stage: int = 2):
-        self.run, self.stage, self.tag = run, stage, tag
+    def __init__(self, run: str, tag: str, trigger: str, work: Path, stage: int = 2,
+                 job_args: tuple[str, ...] = ()):
+        self.run, self.stage, self.tag, self.job_args = run, stage, tag, list(job_args)
         name = f"bench_{tag}_{run}"
         self.env_vars = {"KAFKA_TOPIC": name, "INDEX_STAGE2": name, "INDEX_STAGE3": name,
                          "INDEX_INTEREST": f"{name}_interest",
@@ -101,7 +103,8 @@ class Isolated:
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
     def start_job(self, work: Path, naive: bool = False) -> subprocess.Popen:
-        argv = [PY, "-m", f"stage{self.stage}.streaming_job", "--checkpoint-dir", str(self.checkpoint), *JOB_ARGS]
+        argv = [PY, "-m", f"stage{self.stage}.streaming_job", "--checkpoint-dir", str(self.checkpoint), *JOB_ARGS,
+                *self.job_args]
         job = self.start(argv + (["--naive"] if naive else []), self.job_log)
         wait_for_line(self.job_log, "reading Kafka topic", job)
         return job
@@ -280,13 +283,15 @@ def batch_seconds(log: Path) -> dict:
     """The job's own status lines: how long each enrichment and stateful batch took."""
     text = log.read_text(errors="replace") if log.exists() else ""
     enrich = [float(x) for x in re.findall(r"^batch\s+\d+:\s+\d+ rows in\s+([\d.]+) s", text, re.M)]
-    stateful = {}
-    for name, seconds in re.findall(r"^(\w+) batch\s+\d+: .* in\s+([\d.]+) s$", text, re.M):
-        stateful.setdefault(name, []).append(float(seconds))
+    stateful: dict[str, list[tuple[int, float]]] = {}
+    for name, docs, seconds in re.findall(r"^(\w+) batch\s+\d+:\s+(\d+) .* in\s+([\d.]+) s$", text, re.M):
+        stateful.setdefault(name, []).append((int(docs), float(seconds)))
     out = {"enrich": quantiles(enrich)}
-    for name, values in stateful.items():
-        out[name] = {"batches": len(values), "mean_s": round(sum(values) / len(values), 2),
-                     "max_s": round(max(values), 2)}
+    for name, values in stateful.items():      # batches that wrote something (the job prints only those)
+        docs, seconds = [d for d, _ in values], [t for _, t in values]
+        out[name] = {"batches": len(values), "mean_s": round(sum(seconds) / len(values), 2),
+                     "max_s": round(max(seconds), 2), "docs_written": sum(docs),
+                     "docs_per_batch": round(sum(docs) / len(values))}
     return out
 
 
@@ -575,6 +580,12 @@ def report(result: dict) -> None:
         t = result["throughput"]
         table.add_row("stage 2 sustained throughput",
                       f"{t['events_per_s']:,} events/s ({t['events']:,} in {t['seconds']} s)", ">= 17,000")
+    if "enrich_only" in result:
+        t = result["enrich_only"]
+        table.add_row("  the same, enrichment only (no stateful queries)",
+                      f"{t['events_per_s']:,} events/s ({t['events']:,} in {t['seconds']} s)", "")
+    if result.get("full_over_enrich_only"):
+        table.add_row("  full / enrichment only", f"{result['full_over_enrich_only']:.2f}", ">= 0.8")
     if result.get("latency", {}).get("samples"):
         lat = result["latency"]
         rate = f"{lat['offered_rate']:,.0f}/s"
@@ -592,6 +603,10 @@ def report(result: dict) -> None:
         if e.get("samples"):
             table.add_row("  enrichment batch duration p50 / p95",
                           f"{e['p50_s']:.2f} / {e['p95_s']:.2f} s (trigger {lat['trigger']})", "")
+        for name, b in lat["batches"].items():
+            if name != "enrich" and b.get("batches"):
+                table.add_row(f"  {name}: batches that wrote, mean / max duration, documents per batch",
+                              f"{b['batches']}, {b['mean_s']:.2f} / {b['max_s']:.2f} s, {b['docs_per_batch']:,}", "")
     if result.get("latency_recorded", {}).get("samples"):
         lat = result["latency_recorded"]
         table.add_row("stage 2 latency p50 / p95 / p99, recorded times (event time ~4,000x the clock)",
@@ -623,7 +638,8 @@ def report(result: dict) -> None:
                       "lower = faster host")
     console.print(table)
 
-    runs = {name: r for name, r in (("throughput", result.get("throughput")), ("naive", result.get("naive")),
+    runs = {name: r for name, r in (("throughput", result.get("throughput")),
+                                    ("enrich only", result.get("enrich_only")), ("naive", result.get("naive")),
                                     ("stage 3", result.get("stage3", {}).get("throughput")),
                                     ("history", result.get("history"))) if r}
     cpu = Table(title="CPU per event (µs; 2 cores give 100 µs per event at 20,000/s; engines are shared)")
@@ -691,6 +707,7 @@ def main() -> int:
 
     # customers once, under a bench-only prefix
     runs = {"throughput": Isolated("throughput", tag, a.trigger, work),
+            "enrich_only": Isolated("enrich_only", tag, a.trigger, work, job_args=ENRICH_ONLY),
             "latency": Isolated("latency", tag, a.latency_trigger, work),
             "latency_recorded": Isolated("latency_recorded", tag, a.latency_trigger, work),
             "naive": Isolated("naive", tag, a.trigger, work),
@@ -715,6 +732,10 @@ def main() -> int:
         if "throughput" in only:
             measure("throughput", f"[bold]throughput[/]: {a.events:,} events, full speed ...",
                     lambda: throughput_run(runs["throughput"], lines[:a.events], warmup, work, es))
+        if "enrich_only" in only:
+            measure("enrich_only", f"[bold]throughput, enrichment only[/] ({' '.join(ENRICH_ONLY)}): "
+                    f"{a.events:,} events ...",
+                    lambda: throughput_run(runs["enrich_only"], lines[:a.events], warmup, work, es))
         if "latency" in only:
             measure("latency", f"[bold]latency[/]: {a.offered_rate:,.0f} events/s for {a.latency_seconds:.0f} s ...",
                     lambda: latency_run(runs["latency"], lines, warmup, a.offered_rate, a.latency_seconds, work, es))
@@ -751,10 +772,12 @@ def main() -> int:
             r.delete(*keys[i:i + 1000])
         for iso in runs.values():
             iso.cleanup(es)
+    if "throughput" in result and "enrich_only" in result:
+        result["full_over_enrich_only"] = result["throughput"]["events_per_s"] / result["enrich_only"]["events_per_s"]
     if "throughput" in result and "naive" in result:
         result["ratio"] = result["throughput"]["events_per_s"] / result["naive"]["events_per_s"]
     peaks: dict[str, int] = {}
-    for run in (result.get("throughput"), result.get("latency"), result.get("latency_recorded"), result.get("naive"),
+    for run in (result.get("throughput"), result.get("enrich_only"), result.get("latency"), result.get("latency_recorded"), result.get("naive"),
                 result.get("history"),
                 *(result.get("stage3", {}).get(k) for k in ("throughput", "latency"))):
         for part, mib in (run or {}).get("peak_memory_mib", {}).items():

@@ -63,16 +63,15 @@ def test_poison_is_dead_lettered_duplicates_count_once_and_a_restart_is_clean(sp
     assert docs(stage2, stage2.index_profiles)["1"]["plays"] == 5
     assert docs(stage2, stage2.index_interest)["1-10"]["plays"] == 4
 
-    # stage2.interest.interest_updates, the interest query with event ids and Kafka
-    # timestamps, reads the same topic from a checkpoint of its own and agrees
+    # the interest query alone (stage2.interest.interest_windows on stage2.plays) reads
+    # the same topic from a checkpoint of its own and agrees
     from common.clients import redis_client
-    from stage2.interest import interest_updates, write_interest_partition
+    from stage2.plays import plays_from_kafka
 
     s = stage2.model_copy(update={"index_interest": f"{stage2.index_stage2}_interest2"})
     job.prepare(s, s.index_stage2, STAGE2_DOC_FIELDS)
     opts = job.JobOptions(available_now=True, quiet=True, checkpoint_dir=tmp_path / "checkpoint2")
-    query = job.start_stateful_query("interest", interest_updates(job.read_kafka(spark, s, opts), s),
-                                     lambda rows: write_interest_partition(rows, s), "", s, opts, s.index_stage2)
+    query = job.start_interest_query(plays_from_kafka(job.read_kafka(spark, s, opts), s), s, opts)
     query.awaitTermination()
     assert query.exception() is None
     assert docs(s, s.index_interest)["1-10"]["plays"] == 4

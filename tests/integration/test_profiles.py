@@ -97,3 +97,27 @@ def test_live_profiles_equal_batch_features_and_never_double_count(spark, stage2
     expected = listening_profile(events_of(lines + more))
     assert list(table.index) == list(expected.index)
     assert table[PROFILE_COLUMNS].to_numpy() == pytest.approx(expected.to_numpy(dtype=float), abs=1e-12)
+
+
+def test_the_spark_aggregation_equals_listening_profile_on_every_boundary_hour(spark):
+    """stage2.profiles' counts and profile, as Spark columns, on the crafted history of
+    tests/unit/test_live_profiles.py (plays on every part-of-day boundary), in one batch."""
+    from pyspark.sql import functions as F
+
+    from stage2.profiles import profile_counts, profiles_from_counts
+    from tests.unit.test_live_profiles import PLAYS, history
+
+    plays = (spark.createDataFrame(PLAYS, "customer_id INT, track_id INT, datetime STRING, ismobile INT")
+             .withColumn("played_at", F.to_timestamp("datetime")))
+    got = profiles_from_counts(profile_counts(plays)).toPandas().set_index("customer_id").sort_index()
+    pd.testing.assert_frame_equal(got[PROFILE_COLUMNS], listening_profile(history()), check_exact=True,
+                                  check_names=False, check_dtype=False, check_index_type=False)
+    # one customer per boundary hour, one play each: all of it in that hour's part
+    hours = {4: "night", 5: "morning", 11: "morning", 12: "afternoon", 16: "afternoon", 17: "evening",
+             21: "evening", 22: "night", 0: "night"}
+    one_each = (spark.createDataFrame([(100 + h, 50, f"2026-03-02 {h:02d}:00:00", 0) for h in hours],
+                                      "customer_id INT, track_id INT, datetime STRING, ismobile INT")
+                .withColumn("played_at", F.to_timestamp("datetime")))
+    for row in profiles_from_counts(profile_counts(one_each)).collect():
+        parts = {p: row[p] for p in ("morning", "afternoon", "evening", "night")}
+        assert parts[hours[row.customer_id - 100]] == 1.0 and sum(parts.values()) == 1.0, row

@@ -1,7 +1,7 @@
-"""The interest-list rule (stage2.interest.densest_window), no engines."""
+"""The interest-list rule (stage2.interest: densest_window, best_per_pair, beats), no engines."""
 from datetime import datetime, timedelta
 
-from stage2.interest import InterestWindow, better, densest_window
+from stage2.interest import InterestWindow, beats, best_per_pair, better, densest_window
 
 T0 = datetime(2024, 5, 1, 8, 0, 0)
 W = timedelta(minutes=30)
@@ -71,83 +71,53 @@ def test_better_prefers_more_plays_then_earlier_start():
     assert better(a, None) and not better(None, a)
 
 
-class FakeGroupState:
-    """The part of Spark's GroupState that update_interest_list uses."""
-
-    def __init__(self):
-        self.value, self.watermark, self.hasTimedOut, self.timeout = None, 0, False, None
-
-    exists = property(lambda self: self.value is not None)
-    get = property(lambda self: self.value)
-
-    def getCurrentWatermarkMs(self):
-        return self.watermark
-
-    def update(self, value):
-        self.value = value
-
-    def setTimeoutTimestamp(self, ms):
-        self.timeout = ms
-
-    def remove(self):
-        self.value = None
+def spark_windows(times: list[datetime], span: timedelta) -> list[list[datetime]]:
+    """The plays of each event-time window of 2 x span sliding by span, the way Spark's
+    window() assigns them (windows start at multiples of the slide since 1970)."""
+    slide, epoch = span, datetime(1970, 1, 1)
+    starts = {epoch + ((t - epoch) // slide - k) * slide for t in times for k in (0, 1)}
+    return [[t for t in times if start <= t < start + 2 * span] for start in sorted(starts)]
 
 
-BASE = 28_000_000   # minutes since 1970, so minute 0 of the test is in 2023
-_IDS = iter(range(1_000_000, 10**9, 1000))   # first event id of each batch (no id used twice)
+def rows_of(customer: int, track: int, windows: list[list[datetime]]):
+    from types import SimpleNamespace
+    return [SimpleNamespace(customer_id=customer, track_id=track, times=w) for w in windows]
 
 
-def batch(state, *plays):
-    """Feed (customer, track, minute[, event id]) plays; returns the emitted rows as
-    tuples (minutes). Without an event id each play gets a new one."""
-    import itertools
+def test_the_densest_window_lies_whole_in_one_sliding_window_of_twice_the_span():
+    """interest_windows keeps play times per window of 60 minutes sliding by 30; the
+    best of their densest runs is the densest run of all the plays, ties included."""
+    import random
 
-    import pandas as pd
-
-    from stage2.interest import update_interest_list
-
-    new_ids = itertools.count(next(_IDS))          # a block of ids no other batch uses
-    ids = [p[3] if len(p) > 3 else next(new_ids) for p in plays]
-    frame = pd.DataFrame({"event_id": ids, "customer_id": [p[0] for p in plays], "track_id": [p[1] for p in plays],
-                          "played_at": pd.to_datetime([(BASE + p[2]) * 60_000 for p in plays], unit="ms")})
-    out = list(update_interest_list((0,), iter([frame]), state, 3, 30 * 60_000))
-    rows = out[0].itertuples(index=False) if out else []
-    return [(r.customer_id, r.track_id, r.first_play.value // 60_000_000_000 - BASE,
-             r.last_play.value // 60_000_000_000 - BASE, r.plays) for r in rows]
+    rng = random.Random(7)
+    for _ in range(300):
+        times = [T0 + timedelta(seconds=rng.randrange(0, 4 * 3600, 30)) for _ in range(rng.randint(3, 12))]
+        best = best_per_pair(rows_of(1, 10, spark_windows(times, W)), 3, W)
+        assert best.get((1, 10)) == densest_window(times, 3, W), times
 
 
-def test_state_function_emits_only_new_or_denser_windows_and_drops_late_plays():
-    state = FakeGroupState()
-    assert batch(state, (1, 10, 0), (1, 10, 10), (2, 10, 0)) == []
-    assert batch(state, (1, 10, 30), (2, 10, 5)) == [(1, 10, 0, 30, 3)]
-    assert batch(state, (1, 10, 20)) == [(1, 10, 0, 30, 4)]          # denser: updated
-    assert batch(state, (1, 10, 29)) == [(1, 10, 0, 30, 5)]
-    state.watermark = (BASE + 40) * 60_000                                       # now plays <= 40 are late
-    assert batch(state, (2, 10, 39), (2, 10, 41)) == []                 # 39 dropped; 5, 41 too far apart
-    assert state.timeout == (BASE + 41 + 30) * 60_000
-    state.watermark, state.hasTimedOut = (BASE + 72) * 60_000, True              # timeout: recent plays forgotten
-    assert batch(state) == []
-    assert state.value[0] == [] and list(state.value[4]) == [1]         # only the emitted window is kept
+def test_a_run_of_exactly_the_span_across_a_window_edge_is_found():
+    times = at("20:00", "35:00", "50:00")           # 08:20 .. 08:50, across the 08:30 edge
+    assert best_per_pair(rows_of(1, 10, spark_windows(times, W)), 3, W)[(1, 10)] == \
+        InterestWindow(times[0], times[2], 3)
 
 
-def test_a_record_seen_twice_counts_once():
-    """The shipper may send a record to Kafka again after a crash: the same event id
-    is one play, in the same micro-batch or a later one; another event id at the
-    same second is another play."""
-    state = FakeGroupState()
-    assert batch(state, (1, 10, 0, 1), (1, 10, 10, 2), (1, 10, 10, 2)) == []     # copy in the same batch
-    assert batch(state, (1, 10, 0, 1), (1, 10, 10, 2)) == []                     # copies in a later batch
-    assert batch(state, (1, 10, 20, 3)) == [(1, 10, 0, 20, 3)]
-    assert batch(state, (1, 10, 20, 3)) == []                                    # no 4th play
-    assert batch(state, (1, 10, 20, 4)) == [(1, 10, 0, 20, 4)]                   # same second, new event
+def test_best_per_pair_keeps_pairs_apart_and_leaves_out_windows_without_a_run():
+    rows = rows_of(1, 10, [at("00:00", "10:00", "20:00")]) + rows_of(1, 11, [at("00:00", "10:00", "45:00")]) \
+        + rows_of(2, 10, [at("05:00", "06:00", "07:00", "08:00")])
+    assert best_per_pair(rows, 3, W) == {(1, 10): InterestWindow(*at("00:00", "20:00"), 3),
+                                         (2, 10): InterestWindow(*at("05:00", "08:00"), 4)}
 
 
-def test_state_keeps_only_plays_that_can_still_count():
-    """State older than the window + lateness is dropped: after the watermark moves
-    on, the recent plays are forgotten and the state holds only the emitted windows."""
-    state = FakeGroupState()
-    batch(state, *[(c, 10, m) for c in range(5) for m in (0, 1)])
-    assert len(state.value[0]) == 10
-    state.watermark = (BASE + 40) * 60_000            # 1 + 30 < 40: none of them can share a window now
-    batch(state, (9, 10, 41))
-    assert list(state.value[0]) == [9]
+def test_a_window_replaces_the_indexed_one_only_when_it_is_better():
+    """stage2.interest.beats: what better_than_indexed keeps of a micro-batch."""
+    def doc(first, plays):
+        return {"first_play": first, "plays": plays}
+
+    now = doc("2024-05-01 08:10:00", 3)
+    assert beats(doc("2024-05-01 09:00:00", 4), now)                # more plays
+    assert beats(doc("2024-05-01 08:00:00", 3), now)                # as many, earlier
+    assert not beats(doc("2024-05-01 08:10:00", 3), now)            # the same: a replayed batch
+    assert not beats(doc("2024-05-01 08:20:00", 3), now)            # as many, later
+    assert not beats(doc("2024-05-01 07:00:00", 2), now)            # fewer
+    assert beats(now, None)                                         # nothing indexed yet
