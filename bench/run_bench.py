@@ -170,7 +170,7 @@ def warm_up(iso: Isolated, warmup: list[str], job: subprocess.Popen, es) -> None
     # the stateful queries (one 30 s clock) print a line when a batch wrote something:
     # profiles and stats always do on new plays, the interest list only on a new window
     for query in ("profiles", "stats"):
-        if f"--no-{query}" not in JOB_ARGS:
+        if f"--no-{query}" not in [*JOB_ARGS, *iso.job_args]:
             wait_for_line(iso.job_log, f"{query} batch", job, timeout=600)
 
 
