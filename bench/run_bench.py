@@ -98,13 +98,17 @@ class Isolated:
         self.index = self.settings.index_stage3 if stage == 3 else self.settings.index_stage2
         self.job_log = work / f"{run}-job.log"
 
+    def all_job_args(self) -> list[str]:
+        """--job-args of the bench, then this run's own (enrich_only: --no-interest ...)."""
+        return [*JOB_ARGS, *self.job_args]
+
     def start(self, argv: list[str], log: Path) -> subprocess.Popen:
         return subprocess.Popen(argv, cwd=REPO_ROOT, env=self.env, stdout=open(log, "w"),
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
     def start_job(self, work: Path, naive: bool = False) -> subprocess.Popen:
-        argv = [PY, "-m", f"stage{self.stage}.streaming_job", "--checkpoint-dir", str(self.checkpoint), *JOB_ARGS,
-                *self.job_args]
+        argv = [PY, "-m", f"stage{self.stage}.streaming_job", "--checkpoint-dir", str(self.checkpoint),
+                *self.all_job_args()]
         job = self.start(argv + (["--naive"] if naive else []), self.job_log)
         wait_for_line(self.job_log, "reading Kafka topic", job)
         return job
@@ -170,7 +174,7 @@ def warm_up(iso: Isolated, warmup: list[str], job: subprocess.Popen, es) -> None
     # the stateful queries (one 30 s clock) print a line when a batch wrote something:
     # profiles and stats always do on new plays, the interest list only on a new window
     for query in ("profiles", "stats"):
-        if f"--no-{query}" not in [*JOB_ARGS, *iso.job_args]:
+        if f"--no-{query}" not in iso.all_job_args():
             wait_for_line(iso.job_log, f"{query} batch", job, timeout=600)
 
 
