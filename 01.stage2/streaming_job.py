@@ -312,6 +312,12 @@ def bulk_with_retry(es, actions: list[dict], settings: Settings) -> int:
     return len(actions)
 
 
+# The three stateful queries fire on the same 30 s boundary. Each runs its Spark
+# jobs inside its foreachBatch call (the collect), so this lock makes them take
+# turns instead of holding both cores at once while the enrichment waits.
+STATEFUL_TURN = threading.Lock()
+
+
 def start_stateful_query(name: str, frame, write, what: str, settings: Settings,
                          opts: JobOptions, index: str):
     """Start one of the stateful queries in update mode: each micro-batch's changed
@@ -320,7 +326,8 @@ def start_stateful_query(name: str, frame, write, what: str, settings: Settings,
     "interest" pool (fairscheduler.xml) and its slower trigger."""
     def write_batch(batch_df, batch_id):
         started = time.monotonic()
-        written = write(batch_df)
+        with STATEFUL_TURN:        # one stateful batch at a time: the other core stays with the enrichment
+            written = write(batch_df)
         if not opts.quiet and written:
             print(f"{name} batch {batch_id:>5}: {written} {what} in {time.monotonic() - started:5.2f} s",
                   flush=True)
