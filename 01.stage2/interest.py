@@ -37,7 +37,7 @@ keeps the best window of all batches. A window Spark forgets (the watermark
 passed its end) can no longer change: every play that could still arrive in it
 is late.
 
-Tried and not kept (bench/README.md): the same rule in Python state per customer
+Measured and not kept (bench/README.md, "Which design, measured"): the same rule in Python state per customer
 or per bucket of customers (applyInPandasWithState, transformWithStateInPandas,
 transformWithState), which cost 0.6-1.2 ms per customer and micro-batch.
 """

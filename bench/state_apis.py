@@ -1,7 +1,7 @@
 """What one micro-batch of per-customer state costs with each of Spark's state APIs.
 
 Not a test and not part of ``make bench``: the measurement that chose how stage 2
-keeps its per-customer state (bench/README.md, "Tried and not kept"). The same
+keeps its per-customer state (bench/README.md, "Which design, measured"). The same
 plays of data/tracks.csv go, as parquet files of ``--batch`` plays each (one file per
 micro-batch, ``availableNow``), through one stateful query per API; each keeps a
 small state per customer (plays and tracks seen) and emits the changed customers:

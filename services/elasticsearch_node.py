@@ -64,7 +64,7 @@ def _config(s: Settings, data: Path, logs: Path) -> str:
 # node); a workshop node with its few small indices uses a few hundred map areas, so
 # Linux's default of 65530 is plenty. Below that (some container hosts) the node falls
 # back to niofs: reads through system calls, measured at ~30% more CPU per indexed
-# document (bench/README.md, "Elasticsearch with memory maps").
+# document (bench/README.md, "What was tuned": Elasticsearch's file access).
 MMAP_MIN_MAP_COUNT = 65530
 
 
