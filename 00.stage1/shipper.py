@@ -47,11 +47,11 @@ from typing import BinaryIO, Iterator
 from confluent_kafka import KafkaException
 
 from common.bounded import Bounds, add_bounded_args, stop_on_signals
-from common.clients import EngineUnavailable, ensure_topic, es_client
+from common.clients import EngineUnavailable, WritesRefused, ensure_topic, es_client
 from common.config import Settings, get_settings
 from common.events import RAW_KEEP_BYTES, Rejected, customer_key, event_id_of, parse_event, too_long_line
 from common.progress import ProgressLine
-from common.retry import call_with_retry, is_engine_error
+from common.retry import call_with_retry, is_engine_error, is_refusal
 from common.schema import DEADLETTER_FIELDS, STAGE1_DOC_FIELDS
 from common.sinks import EsBulkSink, KafkaEventProducer, ensure_index
 from stage1.follower import FileFollower, Line
@@ -223,30 +223,40 @@ def ship_history(source: Path, sink: ToElasticsearch, bulk_size: int,
     es, index = sink.es, sink.index
     received_at = datetime.now(timezone.utc).replace(tzinfo=None)   # one clock for the whole file
 
+    def to_elasticsearch(call):            # waits while ES is down or refuses (a read-only index)
+        return call_with_retry(call, "Elasticsearch", s.es_url)
+
     def send(parts: list[bytes], ids: list[str]) -> None:
-        """One bulk request; documents refused for a full queue (429) are sent again."""
-        for attempt in range(6):
+        """One bulk request. Documents refused for what they hold are dead letters; those
+        refused for the engine's state (full queue, read-only index: is_refusal) are
+        sent again, with backoff, until Elasticsearch takes them."""
+        def attempt():
+            nonlocal parts, ids
             reply = es.bulk(index=index, operations=b"".join(parts),
                             filter_path="errors,items.*.status,items.*.error")
             if not reply["errors"]:
                 return
-            again = []
+            again, refused = [], []
             for i, item in enumerate(reply["items"]):
                 info = item["index"]
-                if info.get("status") == 429 and attempt < 5:
+                if "error" not in info:
+                    continue
+                if is_refusal(info.get("status"), info["error"]):
                     again.append(i)
-                elif "error" in info:
+                    refused.append(info["error"].get("type", "unknown"))
+                else:
                     bad.append((f"index_error: {info['error'].get('type')}", str(info), ids[i]))
             parts, ids = [parts[i] for i in again], [ids[i] for i in again]
-            if not parts:
-                break
-            time.sleep(2 ** attempt * 0.5)
+            if parts:
+                raise WritesRefused(refused)
 
-    previous = es.indices.get_settings(index=index, flat_settings=True)[index]["settings"]
+        to_elasticsearch(attempt)
+
+    previous = to_elasticsearch(lambda: es.indices.get_settings(index=index, flat_settings=True))[index]["settings"]
     # Refreshing makes new segments searchable and replicas copy every document;
     # during a bulk load both are wasted work, so they are off until it ends.
-    es.indices.put_settings(index=index, settings={"index.refresh_interval": "-1",
-                                                   "index.number_of_replicas": 0})
+    to_elasticsearch(lambda: es.indices.put_settings(index=index, settings={"index.refresh_interval": "-1",
+                                                                            "index.number_of_replicas": 0}))
     started = time.monotonic()
     in_flight: deque = deque()
     sent = unparsed = 0
@@ -284,11 +294,11 @@ def ship_history(source: Path, sink: ToElasticsearch, bulk_size: int,
     finally:
         for future in in_flight:
             future.cancel()
-        es.indices.put_settings(index=index, settings={
+        to_elasticsearch(lambda: es.indices.put_settings(index=index, settings={
             "index.refresh_interval": previous.get("index.refresh_interval"),      # None: the default
-            "index.number_of_replicas": previous.get("index.number_of_replicas", "1")})
+            "index.number_of_replicas": previous.get("index.number_of_replicas", "1")}))
     seconds = time.monotonic() - started
-    sink.sink.write_deadletters(bad)
+    to_elasticsearch(lambda: sink.sink.write_deadletters(bad))
     sink.counts["indexed"] = sent - (len(bad) - unparsed)     # the rest of ``bad``: refused by ES
     sink.counts["rejected"] = len(bad)
     sink.counts["shipped"] = sent + unparsed

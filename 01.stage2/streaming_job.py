@@ -50,7 +50,7 @@ from common.readers import read_catalog
 from common.retry import call_with_retry, engine_down_in
 from common.schema import (DEADLETTER_FIELDS, INTEREST_FIELDS, PROFILE_FIELDS, STAGE2_DOC_FIELDS, STATS_FIELDS,
                            Field)
-from common.sinks import ensure_index
+from common.sinks import bulk_or_wait, ensure_index
 from stage2.checkpoints import forget_uncommitted
 from stage2.enrich import PARTITION_COUNTS_DDL, BeforeIndex, index_partition_arrow
 from stage2.interest import (add_to_redis, best_per_pair, better_than_indexed, interest_actions,
@@ -302,13 +302,11 @@ def start_interest_query(plays, settings: Settings, opts: JobOptions, index: str
 
 
 def bulk_with_retry(es, actions: list[dict], settings: Settings) -> int:
-    """helpers.bulk of ``actions``, the whole list again while Elasticsearch is down
-    (the writes are idempotent: fixed ids); returns how many were sent."""
-    from elasticsearch import helpers
-
+    """helpers.bulk of ``actions``, the whole list again while Elasticsearch is down or
+    refuses writes (common.sinks.bulk_or_wait; the writes are idempotent: fixed ids);
+    returns how many were sent."""
     if actions:
-        call_with_retry(lambda: helpers.bulk(es, actions, chunk_size=settings.bulk_size, max_retries=5),
-                        "Elasticsearch", settings.es_url)
+        call_with_retry(lambda: bulk_or_wait(es, actions, settings.bulk_size), "Elasticsearch", settings.es_url)
     return len(actions)
 
 

@@ -23,6 +23,17 @@ class EngineUnavailable(RuntimeError):
         super().__init__(f"{engine} is not reachable at {url} ({cause}); {FIX}")
 
 
+class WritesRefused(EngineUnavailable):
+    """Elasticsearch answers but takes no writes now: a read-only or closed index (a
+    full disk makes an index read-only by itself), a full write queue (429), no shard
+    to write to yet (503). Waited out like an engine that is down, and the same
+    documents are sent again; never a reason to dead-letter them."""
+
+    def __init__(self, reasons):
+        self.reasons = sorted(set(reasons))
+        RuntimeError.__init__(self, "Elasticsearch takes no writes now: " + ", ".join(self.reasons))
+
+
 def es_client(settings: Settings | None = None, check: bool = True):
     from elasticsearch import Elasticsearch
     from elasticsearch.serializer import OrjsonSerializer

@@ -22,7 +22,7 @@ import threading
 import time
 from typing import Callable, TypeVar
 
-from common.clients import EngineUnavailable
+from common.clients import EngineUnavailable, WritesRefused
 from common.config import get_settings
 
 T = TypeVar("T")
@@ -45,13 +45,42 @@ def engine_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+# Why Elasticsearch may refuse a request or one document of a bulk request. Either the
+# REQUEST is wrong (a field the mapping cannot take: document_parsing_exception ...): a
+# dead letter, or a bug. Or the ENGINE takes no writes now, whatever is sent: a write
+# block (a full disk makes an index read_only_allow_delete by itself), a closed index, a
+# full queue (429), no shard to write to yet (503), a timeout. Those are waited out and
+# the same documents sent again; never dead letters. (A deleted index is no refusal:
+# Elasticsearch creates it again on the next write, from the template ensure_index left.)
+REFUSAL_STATUSES = frozenset({408, 429, 502, 503, 504})
+REFUSAL_TYPES = frozenset({
+    "cluster_block_exception", "index_closed_exception",
+    "es_rejected_execution_exception", "circuit_breaking_exception",
+    "unavailable_shards_exception", "no_shard_available_action_exception",
+    "primary_missing_action_exception", "process_cluster_event_timeout_exception",
+    "timeout_exception", "receive_timeout_transport_exception", "node_closed_exception"})
+
+
+def error_type(error) -> str:
+    """An Elasticsearch error (a bulk item's ``error`` dict, or a message) -> its type."""
+    return error.get("type", "unknown") if isinstance(error, dict) else str(error)
+
+
+def is_refusal(status: int | None, error) -> bool:
+    """Is this failure Elasticsearch's state (wait, then send the same again) rather than the request's?"""
+    return status in REFUSAL_STATUSES or error_type(error) in REFUSAL_TYPES
+
+
 def is_engine_error(exc: BaseException) -> bool:
-    """An engine is not answering (rather than: the request or the code is wrong).
-    Elasticsearch answering 503 or 429 (starting, red, overloaded) counts too."""
+    """An engine is not answering or not taking writes now (rather than: the request or
+    the code is wrong). Elasticsearch answering 503 or 429 (starting, red, overloaded)
+    or refusing a request for its own state (a read-only index: is_refusal) counts too."""
     if isinstance(exc, engine_errors()):
         return True
     status = getattr(exc, "status_code", None) or getattr(getattr(exc, "meta", None), "status", None)
-    return status in (429, 502, 503, 504)
+    body = getattr(exc, "body", None)
+    error = body.get("error") if isinstance(body, dict) else None
+    return is_refusal(status, error) if isinstance(error, dict) else status in REFUSAL_STATUSES
 
 
 # Words in a Spark query's error (a Java or Python stack trace as text) that say an
@@ -110,9 +139,14 @@ def call_with_retry(call: Callable[[], T], engine: str | None = None, url: str |
             pause = backoff(attempt, cap=cap)
             # a client factory's EngineUnavailable: name what it met (ConnectionError ...)
             kind = type(exc.__cause__ if isinstance(exc, EngineUnavailable) and exc.__cause__ else exc).__name__
+            state = "unreachable"
+            if isinstance(exc, WritesRefused):         # up, but refusing writes (read-only index, 429 ...)
+                kind, state = ", ".join(exc.reasons), "refusing writes"
+            elif isinstance(getattr(exc, "body", None), dict) and isinstance(exc.body.get("error"), dict):
+                kind, state = error_type(exc.body["error"]), "refusing the request"
             if waited + pause > give_up or (stop is not None and stop.is_set()):
                 raise EngineUnavailable(engine, url, f"{kind}, gave up after {waited:.0f} s") from exc
-            say(f"{engine} at {url} unreachable ({kind}), retry {attempt} in {pause:g} s")
+            say(f"{engine} at {url} {state} ({kind}), retry {attempt} in {pause:g} s")
             if stop is not None:
                 stop.wait(pause)
             else:

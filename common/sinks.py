@@ -20,8 +20,10 @@ from datetime import datetime, timezone
 
 from elasticsearch import Elasticsearch, helpers
 
+from common.clients import WritesRefused
 from common.config import Settings
 from common.events import RAW_KEEP_BYTES, Rejected, deadletter_doc, too_long_line
+from common.retry import error_type, is_refusal
 from common.schema import Field, es_index_template
 
 
@@ -54,13 +56,30 @@ def deadletter_id(source: str, raw: str, where: str = "") -> str:
     return hashlib.sha1(f"{source}\x00{where}\x00{raw}".encode()).hexdigest()
 
 
+def bulk_or_wait(es: Elasticsearch, actions: list[dict], chunk_size: int) -> int:
+    """helpers.bulk of ``actions``; raises WritesRefused if Elasticsearch refused any of
+    them for its own state (so call_with_retry waits and sends them all again: the
+    actions carry fixed ids). Any other refusal raises helpers.BulkIndexError."""
+    try:
+        ok, _ = helpers.bulk(es, actions, chunk_size=chunk_size, max_retries=5)
+    except helpers.BulkIndexError as e:
+        failures = [next(iter(item.values())) for item in e.errors]
+        refused = [error_type(f.get("error")) for f in failures if is_refusal(f.get("status"), f.get("error"))]
+        if refused:
+            raise WritesRefused(refused) from e
+        raise
+    return ok
+
+
 class EsBulkSink:
     """Bulk-index documents with ``event_id`` as ``_id`` (re-runs overwrite, never duplicate).
 
-    Documents Elasticsearch refuses (a mapping error, say) are returned in
-    ``BulkResult.failed`` and written to the dead-letter index, so one bad
-    document never stops the stream. Transport errors (the cluster is down)
-    raise: the caller must not commit its offset then."""
+    Documents Elasticsearch refuses for what they hold (a mapping error, say) are
+    returned in ``BulkResult.failed`` and written to the dead-letter index, so one
+    bad document never stops the stream. Documents it refuses for its own state (a
+    read-only index, a full queue: is_refusal) raise WritesRefused, and transport
+    errors (the cluster is down) raise too: the caller waits (call_with_retry),
+    writes the same documents again and must not commit its offset before."""
 
     def __init__(self, es: Elasticsearch, index: str, deadletter_index: str,
                  source: str = "shipper", id_field: str = "event_id", chunk_size: int = 2000):
@@ -84,11 +103,15 @@ class EsBulkSink:
                 result.indexed += 1
             else:
                 info = item["index"]
-                result.failed.append({"_id": info.get("_id"), "error": info.get("error"),
-                                      "doc": by_id.get(str(info.get("_id")))})
+                result.failed.append({"_id": info.get("_id"), "status": info.get("status"),
+                                      "error": info.get("error"), "doc": by_id.get(str(info.get("_id")))})
+        refused = [error_type(f["error"]) for f in result.failed if is_refusal(f["status"], f["error"])]
+        if refused:
+            # the engine's state, not the documents': send them all again later (same ids)
+            raise WritesRefused(refused)
         if result.failed:
             self.write_deadletters([
-                (f"index_error: {_error_type(f['error'])}", json.dumps(f["doc"]), f["_id"])
+                (f"index_error: {error_type(f['error'])}", json.dumps(f["doc"]), f["_id"])
                 for f in result.failed])
         return result
 
@@ -101,17 +124,12 @@ class EsBulkSink:
                     "_id": deadletter_id(self.source, raw, where),
                     "_source": deadletter_doc(Rejected(reason, raw), self.source, now)}
                    for reason, raw, where in rejected]
-        ok, _ = helpers.bulk(self.es, actions, chunk_size=self.chunk_size, max_retries=5)
-        return ok
+        return bulk_or_wait(self.es, actions, self.chunk_size)
 
     def refresh(self) -> None:
         """Make everything written so far searchable now."""
         self.es.indices.refresh(index=self.index)
         self.es.options(ignore_status=404).indices.refresh(index=self.deadletter_index)
-
-
-def _error_type(error) -> str:
-    return error.get("type", "unknown") if isinstance(error, dict) else str(error)
 
 
 # --- Kafka -------------------------------------------------------------------------

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from common.clients import EngineUnavailable
-from common.retry import backoff, call_with_retry, is_engine_error
+from common.clients import EngineUnavailable, WritesRefused
+from common.retry import backoff, call_with_retry, is_engine_error, is_refusal
 
 
 def test_backoff_doubles_from_half_a_second_and_stops_at_the_cap():
@@ -90,3 +90,67 @@ def test_a_client_factory_that_found_no_engine_is_waited_for_and_named_by_its_ca
 
     assert call_with_retry(connect, "Kafka", "127.0.0.1:9092", give_up=10, cap=0.01, say=lines.append) == "client"
     assert lines[0] == "Kafka at 127.0.0.1:9092 unreachable (ConnectionRefusedError), retry 1 in 0.01 s"
+
+
+# --- Elasticsearch refusing writes: the engine's state, waited out; never a dead letter ---
+@pytest.mark.parametrize("status, kind", [
+    (403, "cluster_block_exception"),           # index.blocks.write / read_only
+    (429, "cluster_block_exception"),           # read_only_allow_delete: a full disk (flood stage)
+    (400, "index_closed_exception"),
+    (429, "es_rejected_execution_exception"),   # the write queue is full
+    (429, "circuit_breaking_exception"),
+    (503, "unavailable_shards_exception"),      # no primary to write to yet
+    (503, "no_shard_available_action_exception"),
+    (504, "timeout_exception"),
+    (None, "process_cluster_event_timeout_exception"),
+])
+def test_the_engines_own_state_is_a_refusal(status, kind):
+    assert is_refusal(status, {"type": kind, "reason": "..."})
+
+
+@pytest.mark.parametrize("status, kind", [
+    (400, "document_parsing_exception"),        # a field the mapping cannot take
+    (400, "mapper_parsing_exception"),
+    (400, "illegal_argument_exception"),
+    (400, "strict_dynamic_mapping_exception"),
+    (404, "index_not_found_exception"),         # Elasticsearch creates a deleted index on the next write
+])
+def test_a_bad_document_is_not_a_refusal(status, kind):
+    assert not is_refusal(status, {"type": kind, "reason": "..."})
+
+
+def test_an_api_error_for_a_blocked_index_is_waited_out_and_named():
+    from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
+    from elasticsearch import ApiError
+
+    meta = ApiResponseMeta(status=403, http_version="1.1", headers=HttpHeaders(), duration=0.0,
+                           node=NodeConfig("http", "127.0.0.1", 9200))
+    blocked = ApiError("blocked", meta, {"error": {"type": "cluster_block_exception"}, "status": 403})
+    wrong = ApiError("bad", meta, {"error": {"type": "illegal_argument_exception"}, "status": 400})
+    assert is_engine_error(blocked) and not is_engine_error(wrong)
+
+    lines, calls = [], []
+
+    def put_settings():
+        calls.append(1)
+        if len(calls) < 2:
+            raise blocked
+        return "ok"
+
+    assert call_with_retry(put_settings, "Elasticsearch", "http://x", give_up=10, cap=0.01, say=lines.append) == "ok"
+    assert lines[0] == ("Elasticsearch at http://x refusing the request (cluster_block_exception), "
+                        "retry 1 in 0.01 s")
+
+
+def test_writes_refused_names_its_reasons_in_the_status_line():
+    lines, calls = [], []
+
+    def write():
+        calls.append(1)
+        if len(calls) < 2:
+            raise WritesRefused(["cluster_block_exception", "cluster_block_exception", "index_closed_exception"])
+        return 7
+
+    assert call_with_retry(write, "Elasticsearch", "http://x", give_up=10, cap=0.01, say=lines.append) == 7
+    assert lines[0] == ("Elasticsearch at http://x refusing writes (cluster_block_exception, "
+                        "index_closed_exception), retry 1 in 0.01 s")
