@@ -51,7 +51,7 @@ from common.clients import EngineUnavailable, WritesRefused, ensure_topic, es_cl
 from common.config import Settings, get_settings
 from common.events import RAW_KEEP_BYTES, Rejected, customer_key, event_id_of, parse_event, too_long_line
 from common.progress import ProgressLine
-from common.retry import call_with_retry, is_engine_error, is_refusal
+from common.retry import call_with_retry, error_type, is_engine_error, is_refusal
 from common.schema import DEADLETTER_FIELDS, STAGE1_DOC_FIELDS
 from common.sinks import EsBulkSink, KafkaEventProducer, ensure_index
 from stage1.follower import FileFollower, Line
@@ -78,7 +78,7 @@ class ToElasticsearch:
         self.counts = {"shipped": 0, "indexed": 0, "rejected": 0}
 
     def retry(self, call):
-        """``call()``, waiting while Elasticsearch does not answer (common.retry)."""
+        """``call()``, waiting while Elasticsearch does not answer or refuses writes (common.retry)."""
         return call_with_retry(call, "Elasticsearch", self.url, stop=self.stop)
 
     def ship(self, lines: list[Line]) -> None:
@@ -223,9 +223,6 @@ def ship_history(source: Path, sink: ToElasticsearch, bulk_size: int,
     es, index = sink.es, sink.index
     received_at = datetime.now(timezone.utc).replace(tzinfo=None)   # one clock for the whole file
 
-    def to_elasticsearch(call):            # waits while ES is down or refuses (a read-only index)
-        return call_with_retry(call, "Elasticsearch", s.es_url)
-
     def send(parts: list[bytes], ids: list[str]) -> None:
         """One bulk request. Documents refused for what they hold are dead letters; those
         refused for the engine's state (full queue, read-only index: is_refusal) are
@@ -243,20 +240,20 @@ def ship_history(source: Path, sink: ToElasticsearch, bulk_size: int,
                     continue
                 if is_refusal(info.get("status"), info["error"]):
                     again.append(i)
-                    refused.append(info["error"].get("type", "unknown"))
+                    refused.append(error_type(info["error"]))
                 else:
                     bad.append((f"index_error: {info['error'].get('type')}", str(info), ids[i]))
             parts, ids = [parts[i] for i in again], [ids[i] for i in again]
             if parts:
                 raise WritesRefused(refused)
 
-        to_elasticsearch(attempt)
+        sink.retry(attempt)
 
-    previous = to_elasticsearch(lambda: es.indices.get_settings(index=index, flat_settings=True))[index]["settings"]
+    previous = sink.retry(lambda: es.indices.get_settings(index=index, flat_settings=True))[index]["settings"]
     # Refreshing makes new segments searchable and replicas copy every document;
     # during a bulk load both are wasted work, so they are off until it ends.
-    to_elasticsearch(lambda: es.indices.put_settings(index=index, settings={"index.refresh_interval": "-1",
-                                                                            "index.number_of_replicas": 0}))
+    sink.retry(lambda: es.indices.put_settings(index=index, settings={"index.refresh_interval": "-1",
+                                                                      "index.number_of_replicas": 0}))
     started = time.monotonic()
     in_flight: deque = deque()
     sent = unparsed = 0
@@ -294,11 +291,11 @@ def ship_history(source: Path, sink: ToElasticsearch, bulk_size: int,
     finally:
         for future in in_flight:
             future.cancel()
-        to_elasticsearch(lambda: es.indices.put_settings(index=index, settings={
+        sink.retry(lambda: es.indices.put_settings(index=index, settings={
             "index.refresh_interval": previous.get("index.refresh_interval"),      # None: the default
             "index.number_of_replicas": previous.get("index.number_of_replicas", "1")}))
     seconds = time.monotonic() - started
-    to_elasticsearch(lambda: sink.sink.write_deadletters(bad))
+    sink.retry(lambda: sink.sink.write_deadletters(bad))
     sink.counts["indexed"] = sent - (len(bad) - unparsed)     # the rest of ``bad``: refused by ES
     sink.counts["rejected"] = len(bad)
     sink.counts["shipped"] = sent + unparsed

@@ -71,6 +71,19 @@ def is_refusal(status: int | None, error) -> bool:
     return status in REFUSAL_STATUSES or error_type(error) in REFUSAL_TYPES
 
 
+def refused_types(items) -> list[str]:
+    """The error types of the failed bulk items (dicts with "status" and "error") that
+    Elasticsearch refused for its own state; empty when every failure is the document's."""
+    return [error_type(i.get("error")) for i in items if is_refusal(i.get("status"), i.get("error"))]
+
+
+def _api_error(exc: BaseException) -> dict | None:
+    """The ``error`` object of an Elasticsearch ApiError's body, if it has one."""
+    body = getattr(exc, "body", None)
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else None
+
+
 def is_engine_error(exc: BaseException) -> bool:
     """An engine is not answering or not taking writes now (rather than: the request or
     the code is wrong). Elasticsearch answering 503 or 429 (starting, red, overloaded)
@@ -78,9 +91,7 @@ def is_engine_error(exc: BaseException) -> bool:
     if isinstance(exc, engine_errors()):
         return True
     status = getattr(exc, "status_code", None) or getattr(getattr(exc, "meta", None), "status", None)
-    body = getattr(exc, "body", None)
-    error = body.get("error") if isinstance(body, dict) else None
-    return is_refusal(status, error) if isinstance(error, dict) else status in REFUSAL_STATUSES
+    return is_refusal(status, _api_error(exc))
 
 
 # Words in a Spark query's error (a Java or Python stack trace as text) that say an
@@ -142,8 +153,8 @@ def call_with_retry(call: Callable[[], T], engine: str | None = None, url: str |
             state = "unreachable"
             if isinstance(exc, WritesRefused):         # up, but refusing writes (read-only index, 429 ...)
                 kind, state = ", ".join(exc.reasons), "refusing writes"
-            elif isinstance(getattr(exc, "body", None), dict) and isinstance(exc.body.get("error"), dict):
-                kind, state = error_type(exc.body["error"]), "refusing the request"
+            elif _api_error(exc) is not None:
+                kind, state = error_type(_api_error(exc)), "refusing the request"
             if waited + pause > give_up or (stop is not None and stop.is_set()):
                 raise EngineUnavailable(engine, url, f"{kind}, gave up after {waited:.0f} s") from exc
             say(f"{engine} at {url} {state} ({kind}), retry {attempt} in {pause:g} s")

@@ -23,7 +23,7 @@ from elasticsearch import Elasticsearch, helpers
 from common.clients import WritesRefused
 from common.config import Settings
 from common.events import RAW_KEEP_BYTES, Rejected, deadletter_doc, too_long_line
-from common.retry import error_type, is_refusal
+from common.retry import error_type, refused_types
 from common.schema import Field, es_index_template
 
 
@@ -63,8 +63,7 @@ def bulk_or_wait(es: Elasticsearch, actions: list[dict], chunk_size: int) -> int
     try:
         ok, _ = helpers.bulk(es, actions, chunk_size=chunk_size, max_retries=5)
     except helpers.BulkIndexError as e:
-        failures = [next(iter(item.values())) for item in e.errors]
-        refused = [error_type(f.get("error")) for f in failures if is_refusal(f.get("status"), f.get("error"))]
+        refused = refused_types(next(iter(item.values())) for item in e.errors)
         if refused:
             raise WritesRefused(refused) from e
         raise
@@ -105,7 +104,7 @@ class EsBulkSink:
                 info = item["index"]
                 result.failed.append({"_id": info.get("_id"), "status": info.get("status"),
                                       "error": info.get("error"), "doc": by_id.get(str(info.get("_id")))})
-        refused = [error_type(f["error"]) for f in result.failed if is_refusal(f["status"], f["error"])]
+        refused = refused_types(result.failed)
         if refused:
             # the engine's state, not the documents': send them all again later (same ids)
             raise WritesRefused(refused)
