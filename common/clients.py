@@ -24,14 +24,16 @@ class EngineUnavailable(RuntimeError):
 
 
 class WritesRefused(EngineUnavailable):
-    """Elasticsearch answers but takes no writes now: a read-only or closed index (a
-    full disk makes an index read-only by itself), a full write queue (429), no shard
-    to write to yet (503). Waited out like an engine that is down, and the same
-    documents are sent again; never a reason to dead-letter them."""
+    """The engine answers but takes no writes now. Elasticsearch: a read-only or closed
+    index (a full disk makes an index read-only by itself), a full write queue (429), no
+    shard to write to yet (503). Kafka: no leader for a partition, fewer in-sync replicas
+    than ``min.insync.replicas``, a message not acknowledged in time. Waited out like an
+    engine that is down, and the same records are sent again; never a reason to
+    dead-letter them."""
 
-    def __init__(self, reasons):
-        self.reasons = sorted(set(reasons))
-        RuntimeError.__init__(self, "Elasticsearch takes no writes now: " + ", ".join(self.reasons))
+    def __init__(self, reasons, engine: str = "Elasticsearch"):
+        self.reasons, self.engine = sorted(set(reasons)), engine
+        RuntimeError.__init__(self, f"{engine} takes no writes now: " + ", ".join(self.reasons))
 
 
 def es_client(settings: Settings | None = None, check: bool = True):

@@ -120,11 +120,17 @@ class Settings(BaseSettings):
     index_profiles: str = "ba_profiles"          # live listening profile per customer (stage 2)
     index_stats: str = "ba_stats"                # Spark's windowed aggregates (stage 2)
     index_deadletter: str = "ba_deadletter"
+    index_pipeline: str = "ba_pipeline"            # the pipeline collector: one document per sample (stage 4)
     redis_offers_stream: str = "sms:offers"
     redis_offers_dead_stream: str = "sms:offers:dead"
     redis_offers_channel: str = "offers"
     redis_customer_prefix: str = "customer:"     # + CustID -> hash (stage 2 import)
     redis_interest_prefix: str = "interest:"     # + customer_id -> set of track ids
+    # watching the pipeline (stage4.pipeline): the streaming job's listener keeps each query's last
+    # progress in a hash, the collector keeps its recent samples in a list the dashboard reads
+    redis_pipeline_progress: str = "pipeline:progress"   # hash: <app>:<query> -> last progress (JSON)
+    redis_pipeline_samples: str = "pipeline:samples"     # list: the latest samples, newest first
+    pipeline_interval_seconds: float = 5.0               # the collector samples this often
 
     # --- behaviour ------------------------------------------------------------
     replay_rate: float = 5.0          # events per second for the live generator

@@ -15,6 +15,8 @@ Rules (one reason per rejected line, the first rule it breaks):
   wrong_column_count  not exactly the columns of common.schema.EVENT_COLUMNS
   line_too_long       longer than the max_line_bytes setting (a reader that cut the
                       line hands over a short stand-in instead: ``too_long_line``)
+  kafka_rejected      Kafka refused the message itself (too big for the topic, invalid
+                      for it): the producer sends a short stand-in instead, ``kafka_rejected_line``
   field_too_large, bad_csv
                       the csv module refuses the line (a field over its 128 KiB limit)
   bad_event_id, bad_customer_id, bad_track_id
@@ -74,12 +76,22 @@ RAW_KEEP_BYTES = 4096           # what a dead letter keeps of its input
 # and its first bytes; parse_event rejects it as line_too_long. The NUL byte
 # never starts a real line.
 TOO_LONG_MARK = b"\x00line_too_long\x00"
+# The same for a message Kafka itself refused (common.sinks.KafkaEventProducer): the
+# error's name and the message's first bytes, short enough for any topic.
+KAFKA_REJECTED_MARK = b"\x00kafka_rejected\x00"
+KAFKA_REJECTED_KEEP_BYTES = 256
 
 
 def too_long_line(head: bytes, length: int, start: int | None = None) -> bytes:
     """The short stand-in for a line of ``length`` bytes that starts with ``head``."""
     where = b"" if start is None else b" starting at byte %d" % start
     return TOO_LONG_MARK + b"%d bytes%s, first bytes: " % (length, where) + head[:RAW_KEEP_BYTES]
+
+
+def kafka_rejected_line(error_name: str, value: bytes) -> bytes:
+    """The short stand-in for a message of ``value`` that Kafka refused with ``error_name``."""
+    return (KAFKA_REJECTED_MARK + b"%s, %d bytes, first bytes: " % (error_name.encode(), len(value))
+            + value[:KAFKA_REJECTED_KEEP_BYTES])
 
 
 def cap_raw(raw: str, keep: int = RAW_KEEP_BYTES) -> str:
@@ -123,6 +135,8 @@ def split_line(raw: bytes | str, max_line_bytes: int | None = None) -> list[str]
     ``max_line_bytes`` defaults to the setting of that name."""
     if isinstance(raw, (bytes, bytearray)) and raw.startswith(TOO_LONG_MARK):
         return Rejected("line_too_long", bytes(raw[len(TOO_LONG_MARK):]).decode("utf-8", errors="replace"))
+    if isinstance(raw, (bytes, bytearray)) and raw.startswith(KAFKA_REJECTED_MARK):
+        return Rejected("kafka_rejected", bytes(raw[len(KAFKA_REJECTED_MARK):]).decode("utf-8", errors="replace"))
     limit = max_line_bytes or _settings().max_line_bytes
     if len(raw) > limit:     # a str has at most as many characters as bytes: count its bytes
         data = raw.encode("utf-8", errors="replace") if isinstance(raw, str) else bytes(raw)

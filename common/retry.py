@@ -77,6 +77,21 @@ def refused_types(items) -> list[str]:
     return [error_type(i.get("error")) for i in items if is_refusal(i.get("status"), i.get("error"))]
 
 
+# Why Kafka may fail to deliver one message. Either the MESSAGE is wrong (too big for
+# the topic, invalid for it): sending it again can never help, so it is a dead letter.
+# Or the CLUSTER takes no writes now (no partition leader during a failover, fewer
+# in-sync replicas than min.insync.replicas, no acknowledgement in time): librdkafka
+# retries those by itself until message.timeout.ms, and after that we wait and send
+# the same messages again. Names are librdkafka's (KafkaError.name()).
+KAFKA_BAD_RECORD_ERRORS = frozenset({"MSG_SIZE_TOO_LARGE", "INVALID_RECORD", "INVALID_MSG", "INVALID_MSG_SIZE",
+                                     "RECORD_LIST_TOO_LARGE", "_BAD_MSG", "_INVALID_ARG"})
+
+
+def kafka_bad_record(error) -> bool:
+    """Is this delivery error (a confluent_kafka.KafkaError) the message's fault, not the cluster's?"""
+    return error.name() in KAFKA_BAD_RECORD_ERRORS
+
+
 def _api_error(exc: BaseException) -> dict | None:
     """The ``error`` object of an Elasticsearch ApiError's body, if it has one."""
     body = getattr(exc, "body", None)

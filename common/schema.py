@@ -137,6 +137,39 @@ DEADLETTER_FIELDS: tuple[Field, ...] = (
     Field("rejected_at", "date"),
 )
 
+# The pipeline collector (stage4.pipeline): one document per sample, every few seconds,
+# each number read from its own source (03.stage4/README.md, "The Pipeline panel")
+PIPELINE_FIELDS: tuple[Field, ...] = (
+    Field("sampled_at", "date", "when the collector took the sample (UTC)"),
+    Field("engines_down", "keyword", "the engines that did not answer: kafka, elasticsearch, redis"),
+    Field("file_lag_lines", "long", "complete lines in the live file after the shipper's saved offset"),
+    Field("file_lag_bytes", "long", "bytes in the live file after the shipper's saved offset"),
+    Field("file_size_bytes", "long", "size of the live file"),
+    Field("shipper", "keyword", "the shipper whose offset was read, e.g. kafka:realtime"),
+    Field("spark_app", "keyword", "the streaming job whose queries were read: stage2 / stage3"),
+    Field("kafka_end_offsets", "long", "the topic's end offsets, summed over its partitions"),
+    Field("kafka_lag", "long", "records in Kafka the enrichment query has not processed yet"),
+    Field("kafka_lag_interest", "long"),
+    Field("kafka_lag_profiles", "long"),
+    Field("kafka_lag_stats", "long"),
+    Field("spark_behind_latest", "long", "Spark's own maxOffsetsBehindLatest at the last enrichment batch"),
+    Field("spark_input_rows_per_s", "float", "enrichment: rows per second arriving (last batch)"),
+    Field("spark_processed_rows_per_s", "float", "enrichment: rows per second processed (last batch)"),
+    Field("spark_batch_seconds", "float", "enrichment: the last batch's duration"),
+    Field("spark_progress_age_seconds", "float", "seconds since the enrichment query's last progress"),
+    Field("spark_watermark", "date", "the windowed stats' watermark (event time)"),
+    Field("es_docs_per_s", "float", "documents indexed per second on the node (_nodes/stats delta)"),
+    Field("es_refreshes_per_s", "float"),
+    Field("es_write_rejected", "long", "write requests the node rejected since the previous sample"),
+    Field("deadletters_per_min", "long", "dead letters rejected in the last minute"),
+    Field("deadletter_reasons", "keyword", "source/reason=count, for the last minute"),
+    Field("offers_queued", "long", "entries in the offers stream (XLEN)"),
+    Field("offers_pending", "long", "offers not delivered yet: not read (XINFO GROUPS lag) + read, not acknowledged (XPENDING)"),
+    Field("offers_dead", "long", "entries in the dead offers stream"),
+    Field("model_last_round", "keyword", "the last training round: version and verdict"),
+    Field("model_last_at", "date"),
+)
+
 EVENT_COLUMNS: list[str] = [f.name for f in EVENT_FIELDS]
 CUSTOMER_COLUMNS: list[str] = [f.name for f in CUSTOMER_FIELDS]
 MUSIC_COLUMNS: list[str] = [f.name for f in MUSIC_FIELDS]

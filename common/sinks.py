@@ -22,8 +22,8 @@ from elasticsearch import Elasticsearch, helpers
 
 from common.clients import WritesRefused
 from common.config import Settings
-from common.events import RAW_KEEP_BYTES, Rejected, deadletter_doc, too_long_line
-from common.retry import error_type, refused_types
+from common.events import RAW_KEEP_BYTES, Rejected, deadletter_doc, kafka_rejected_line, too_long_line
+from common.retry import error_type, kafka_bad_record, refused_types
 from common.schema import Field, es_index_template
 
 
@@ -162,7 +162,15 @@ class KafkaEventProducer:
     takes) is never handed to librdkafka, which would fail the whole flush with
     MSG_SIZE_TOO_LARGE, again on every retry: its short stand-in
     (common.events.too_long_line) is sent instead, so the stage-2 job
-    dead-letters it as line_too_long. ``cut`` counts them."""
+    dead-letters it as line_too_long. ``cut`` counts them.
+
+    A message that fails is sorted by its error (common.retry.kafka_bad_record).
+    Refused for what it is (too big for the topic, invalid for it: tried once more
+    alone, since Kafka fails a whole batch for one such message): its stand-in
+    (common.events.kafka_rejected_line) goes instead, a dead letter downstream;
+    ``rejected`` counts them. Refused for the cluster's state (no leader during a
+    failover, too few in-sync replicas, no acknowledgement in time): ``flush``
+    raises WritesRefused, and the next ``flush`` sends the same messages again."""
 
     # librdkafka settings; keys are librdkafka's own names
     CONFIG = {"acks": "all",
@@ -181,13 +189,23 @@ class KafkaEventProducer:
         self.topic = topic or settings.kafka_topic
         self.producer = kafka_producer(settings, {**self.CONFIG, **overrides})
         self.max_value_bytes = settings.max_line_bytes
-        self.cut = 0
+        self.cut = self.rejected = 0
         self._sent = 0
-        self._errors: list = []
+        self._failed: list = []          # (error, message) from librdkafka's delivery reports
+        self._again: list = []           # messages the cluster refused: sent again by the next flush
 
     def _delivered(self, err, msg) -> None:      # called by librdkafka inside poll/flush
         if err is not None:
-            self._errors.append(err)
+            self._failed.append((err, msg))
+
+    def _produce(self, value: bytes, key: bytes | None, headers) -> None:
+        while True:
+            try:
+                self.producer.produce(self.topic, value=value, key=key, headers=headers,
+                                      on_delivery=self._delivered)
+                return
+            except BufferError:          # local queue full: let librdkafka send some first
+                self.producer.poll(0.1)
 
     def send(self, value: bytes, key: bytes | None = None, source: str | None = None) -> None:
         """Queue one message. ``source``: where the line came from (the shipper's
@@ -197,27 +215,47 @@ class KafkaEventProducer:
             value = too_long_line(value[:RAW_KEEP_BYTES], len(value))
             self.cut += 1
         headers = [(SOURCE_HEADER, source.encode())] if source else None
-        while True:
-            try:
-                self.producer.produce(self.topic, value=value, key=key, headers=headers,
-                                      on_delivery=self._delivered)
-                break
-            except BufferError:          # local queue full: let librdkafka send some first
-                self.producer.poll(0.1)
+        self._produce(value, key, headers)
         self._sent += 1
 
     def flush(self, timeout: float = 60) -> int:
-        """Wait until everything sent so far is acknowledged; returns how many."""
-        from confluent_kafka import KafkaException
-
+        """Wait until everything sent so far is acknowledged; returns how many.
+        Raises WritesRefused (the cluster takes no writes now) or TimeoutError; call it
+        again to send the refused messages once more."""
+        for msg in self._again:
+            self._produce(msg.value(), msg.key(), msg.headers())
+        self._again = []
         left = self.producer.flush(timeout)
-        sent, self._sent = self._sent, 0
-        errors, self._errors = self._errors, []
-        if errors:
-            raise KafkaException(errors[0])
+        failed, self._failed = self._failed, []
+        self._again = [msg for err, msg in failed if not kafka_bad_record(err)]
+        refused = [err.name() for err, _ in failed if not kafka_bad_record(err)]
+        for msg in [msg for err, msg in failed if kafka_bad_record(err)]:
+            refused += self._send_alone(msg, timeout)
+        if self._again:
+            raise WritesRefused(refused, engine="Kafka")
         if left:
             raise TimeoutError(f"{left} Kafka messages not acknowledged after {timeout} s")
+        sent, self._sent = self._sent, 0
         return sent
+
+    def _send_alone(self, msg, timeout: float) -> list[str]:
+        """A message failed as a bad record: Kafka fails the whole batch for one such
+        message, so send it once more on its own; if it fails again, its stand-in.
+        Returns the errors of a send the cluster refused (then it waits in ``_again``)."""
+        from confluent_kafka import KafkaException
+
+        self._produce(msg.value(), msg.key(), msg.headers())
+        self.producer.flush(timeout)
+        failed, self._failed = self._failed, []
+        if failed and kafka_bad_record(failed[0][0]):
+            self.rejected += 1
+            self._produce(kafka_rejected_line(failed[0][0].name(), msg.value() or b""), msg.key(), msg.headers())
+            self.producer.flush(timeout)
+            failed, self._failed = self._failed, []
+            if failed and kafka_bad_record(failed[0][0]):
+                raise KafkaException(failed[0][0])      # not even the short stand-in fits: a bug
+        self._again += [m for _, m in failed]        # refused for the cluster's state: with the others
+        return [e.name() for e, _ in failed]
 
     def close(self) -> None:
         self.flush()

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from common.events import (RAW_KEEP_BYTES, Rejected, deadletter_doc, parse_event, parse_kafka_records,
-                           too_long_line)
+from common.events import (RAW_KEEP_BYTES, Rejected, deadletter_doc, kafka_rejected_line, parse_event,
+                           parse_kafka_records, too_long_line)
 from common.readers import iter_customers
 from stage1.follower import FileFollower
 
@@ -72,6 +72,14 @@ def test_a_too_long_line_and_its_stand_in_are_rejected_with_length_and_start():
     stand_in = parse_event(too_long_line(b"1,2,3,", 5_000_000, start=1234), received_at=NOW)
     assert stand_in.reason == "line_too_long"
     assert "5000000 bytes" in stand_in.raw and "byte 1234" in stand_in.raw and stand_in.raw.endswith("1,2,3,")
+
+
+def test_a_message_kafka_refused_comes_back_as_a_short_stand_in_rejected_with_its_error():
+    stand_in = kafka_rejected_line("MSG_SIZE_TOO_LARGE", b"1,2,3," + b"9" * 9000)
+    assert len(stand_in) < 400
+    rejected = parse_event(stand_in, received_at=NOW)
+    assert isinstance(rejected, Rejected) and rejected.reason == "kafka_rejected"
+    assert rejected.raw.startswith("MSG_SIZE_TOO_LARGE, 9006 bytes, first bytes: 1,2,3,999")
 
 
 def test_the_follower_cuts_a_too_long_line_and_resynchronises(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from common.clients import EngineUnavailable, WritesRefused
-from common.retry import backoff, call_with_retry, is_engine_error, is_refusal
+from common.retry import backoff, call_with_retry, is_engine_error, is_refusal, kafka_bad_record
 
 
 def test_backoff_doubles_from_half_a_second_and_stops_at_the_cap():
@@ -154,3 +154,32 @@ def test_writes_refused_names_its_reasons_in_the_status_line():
     assert call_with_retry(write, "Elasticsearch", "http://x", give_up=10, cap=0.01, say=lines.append) == 7
     assert lines[0] == ("Elasticsearch at http://x refusing writes (cluster_block_exception, "
                         "index_closed_exception), retry 1 in 0.01 s")
+
+
+@pytest.mark.parametrize("code", ["_MSG_TIMED_OUT", "NOT_ENOUGH_REPLICAS", "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
+                                  "NOT_LEADER_FOR_PARTITION", "LEADER_NOT_AVAILABLE", "REQUEST_TIMED_OUT",
+                                  "_TRANSPORT", "_ALL_BROKERS_DOWN", "UNKNOWN_TOPIC_OR_PART"])
+def test_a_kafka_cluster_not_taking_writes_is_no_bad_record(code):
+    from confluent_kafka import KafkaError
+
+    assert not kafka_bad_record(KafkaError(getattr(KafkaError, code)))
+
+
+@pytest.mark.parametrize("code", ["MSG_SIZE_TOO_LARGE", "INVALID_RECORD", "RECORD_LIST_TOO_LARGE", "INVALID_MSG"])
+def test_a_message_kafka_refuses_for_what_it_is_is_a_bad_record(code):
+    from confluent_kafka import KafkaError
+
+    assert kafka_bad_record(KafkaError(getattr(KafkaError, code)))
+
+
+def test_kafka_refusing_writes_is_waited_out_and_named():
+    lines, calls = [], []
+
+    def flush():
+        calls.append(1)
+        if len(calls) < 2:
+            raise WritesRefused(["NOT_ENOUGH_REPLICAS"], engine="Kafka")
+        return 3
+
+    assert call_with_retry(flush, "Kafka", "127.0.0.1:9092", give_up=10, cap=0.01, say=lines.append) == 3
+    assert lines[0] == "Kafka at 127.0.0.1:9092 refusing writes (NOT_ENOUGH_REPLICAS), retry 1 in 0.01 s"
