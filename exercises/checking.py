@@ -11,6 +11,7 @@ code becomes one line (error, message, file and line), never a stack trace.
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -77,6 +78,12 @@ def where_in(exc: BaseException, path: Path) -> str:
     return f", line {frames[-1].lineno}" if frames else ""
 
 
+def where_ko(where: str, sep: str = " ") -> str:
+    """The Korean of where_in()'s ', line 12': ' 12번째 줄' (``sep`` before it), or ''."""
+    match = re.fullmatch(r", line (\d+)", where)
+    return f"{sep}{match[1]}번째 줄" if match else where
+
+
 def run_one(exercise: Exercise, answers: Path) -> Result:
     path = answers / exercise.stage / exercise.file
     if not path.is_file():
@@ -98,5 +105,5 @@ def run_one(exercise: Exercise, answers: Path) -> Result:
         where = where_in(exc, path)
         return Result(exercise, False, Text(
             f"your code raised {type(exc).__name__}: {exc} ({path.name}{where})",
-            f"코드에서 {type(exc).__name__} 예외가 났습니다: {exc} ({path.name}{where.replace('line', '줄')})"))
+            f"코드에서 {type(exc).__name__} 예외가 났습니다: {exc} ({path.name}{where_ko(where)})"))
     return Result(exercise, True, Text("right", "정답"))

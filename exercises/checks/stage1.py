@@ -177,7 +177,7 @@ def check_peak_hour(module) -> None:
     if not 0 <= hour <= 23:
         raise Wrong(f"peak_hour() gave hour {hour}, not an hour of day (0 to 23): a date_histogram's keys are "
                     "timestamps in milliseconds; count by the field hour instead",
-                    f"peak_hour()가 준 시각 {hour}: 하루 중 시각(0~23)이 아닙니다. date_histogram의 key는 "
+                    f"peak_hour()가 준 {hour}은(는) 하루 중 시각(0~23)이 아닙니다. date_histogram의 key는 "
                     "밀리초 타임스탬프입니다. hour 필드로 세세요")
     if count == busiest_calendar_hour:
         raise Wrong(f"peak_hour() found {count} plays, the busiest single hour of one day; the question is the hour "
@@ -191,7 +191,7 @@ def check_peak_hour(module) -> None:
                     "그 시각 bucket의 doc_count를 읽으세요")
     raise Wrong(f"peak_hour() found hour {hour} with {count} plays, but the busiest hour has {best}: "
                 "a terms aggregation sorts its buckets by doc_count, busiest first; take the first one",
-                f"peak_hour()가 찾은 것은 {hour}시 {count}회지만 가장 바쁜 시각은 {best}회입니다. "
+                f"peak_hour()가 찾은 것은 {hour}시 {count}회지만 가장 바쁜 시각의 재생은 {best}회입니다. "
                 "terms aggregation은 bucket을 doc_count가 큰 순서로 돌려주니 첫 번째를 읽으세요")
 
 
@@ -331,7 +331,7 @@ def check_parse_line(module) -> None:
         if not isinstance(got, dict):
             raise Wrong(f"parse_line({line}) ({what}) returned {got!r}, but this line is a play the shipper "
                         "indexes: return its document",
-                        f"parse_line({line}) ({what_ko})의 결과가 {got!r}이지만 이 줄은 shipper가 색인하는 정상 "
+                        f"parse_line({line}) ({what_ko})의 결과가 {got!r}이지만 이 줄은 shipper가 index하는 정상 "
                         "재생입니다. 문서를 돌려주세요")
         missing, extra = sorted(set(truth) - set(got)), sorted(set(got) - set(truth))
         if missing or extra:
@@ -439,7 +439,7 @@ def check_who_when(module) -> None:
             if not isinstance(customer, int) or not isinstance(track, int):
                 raise Wrong(f"who_when()[{part!r}] has the ids {customer!r} and {track!r}: make them ints; "
                             "the index stores ids as keywords, so a bucket key is text: int(bucket[\"key\"])",
-                            f"who_when()[{part!r}]의 id({customer!r}, {track!r})를 int로 바꾸세요. 인덱스가 id를 "
+                            f"who_when()[{part!r}]의 id({customer!r}, {track!r})를 int로 바꾸세요. index가 id를 "
                             "keyword로 저장하므로 bucket key는 문자열입니다: int(bucket[\"key\"])")
             true_count = int(per_customer.get((part, customer), 0))
             if _as_int(count) != true_count:
@@ -516,7 +516,7 @@ EXERCISES = [
         check=check_top_states, needs=("elasticsearch",)),
     Exercise(
         key="1.5", file="who_when.py",
-        title=Text("Stretch: who listens to what, and when", "도전: 누가 언제 무엇을 듣는가"),
+        title=Text("Stretch: who listens to what, and when", "심화: 누가 언제 무엇을 듣는가"),
         skill=Text("nested buckets: filters (parts of the day, night wraps midnight) > terms > terms",
                    "중첩 bucket: filters(시간대, 밤은 자정을 넘김) > terms > terms"),
         minutes=25,

@@ -89,18 +89,18 @@ def check_enrich_one(module) -> None:
             if not isinstance(got, dict):
                 raise Wrong(f"customer_of(r, {cid}, prefix) returned a {type(got).__name__}, not the hash: "
                             f"return what HGETALL {key} gives (a dict of {len(stored)} fields)",
-                            f"customer_of(r, {cid}, prefix)가 해시가 아니라 {type(got).__name__}을(를) 돌려줬습니다. "
+                            f"customer_of(r, {cid}, prefix)가 hash가 아니라 {type(got).__name__}을(를) 돌려줬습니다. "
                             f"HGETALL {key}의 결과(필드 {len(stored)}개짜리 dict)를 그대로 돌려주세요")
             stage_key = f"{s.redis_customer_prefix}{cid}"
             if got and got == r.hgetall(stage_key):
                 raise Wrong(f"customer_of() read {stage_key}, the stage's own key, not {key}: "
                             "build the key from the prefix argument, f\"{prefix}{customer_id}\"",
-                            f"customer_of()가 {key}가 아니라 스테이지의 키 {stage_key}를 읽었습니다. "
+                            f"customer_of()가 {key}가 아니라 단계의 키 {stage_key}를 읽었습니다. "
                             "키는 prefix 인자로 만드세요: f\"{prefix}{customer_id}\"")
             raise Wrong(f"customer_of(r, {cid}, prefix) returned the fields {sorted(got)[:4]}, but the hash "
                         f"at {key} holds {len(stored)} ({', '.join(sorted(stored)[:4])}, ...): "
                         "one HGETALL on prefix + customer id returns them all",
-                        f"customer_of(r, {cid}, prefix)가 돌려준 필드는 {sorted(got)[:4]}뿐인데, {key} 해시에는 "
+                        f"customer_of(r, {cid}, prefix)가 돌려준 필드는 {sorted(got)[:4]}뿐인데, {key} hash에는 "
                         f"{len(stored)}개({', '.join(sorted(stored)[:4])}, ...)가 있습니다. "
                         "prefix + 고객 id 키에 HGETALL 한 번이면 모두 읽힙니다")
         nobody = module.customer_of(r, UNKNOWN_CUSTOMER, prefix)
@@ -187,7 +187,7 @@ def _compare_pairs(got: set, expected: set, plays: pd.DataFrame, k: int, window:
         n, span = _closest_span(plays, pair, k)
         raise Wrong(f"{head[0]}: it misses customer {pair[0]}, track {pair[1]}, whose closest {k} plays "
                     f"are {span} apart (at most {window}:00 apart counts, so exactly {window}:00 is in)",
-                    f"{head[1]}. 빠진 쌍: 고객 {pair[0]}, 트랙 {pair[1]}. 가장 가까운 재생 {k}번의 간격이 "
+                    f"{head[1]}. 빠진 쌍: 고객 {pair[0]}, 곡 {pair[1]}. 가장 가까운 재생 {k}번의 간격이 "
                     f"{span}입니다({window}:00 이내면 인정하므로 딱 {window}:00도 들어갑니다)")
     pair = extra[0]
     n, span = _closest_span(plays, pair, k)
@@ -195,7 +195,7 @@ def _compare_pairs(got: set, expected: set, plays: pd.DataFrame, k: int, window:
            f"가장 가까운 재생 {k}번의 간격이 {span}입니다" if span else f"재생이 {n}번뿐입니다")
     raise Wrong(f"{head[0]}: customer {pair[0]}, track {pair[1]} is not interested, {why[0]} "
                 f"(the first and last of {k} plays must be at most {window}:00 apart)",
-                f"{head[1]}. 고객 {pair[0]}, 트랙 {pair[1]}: 관심 쌍이 아닙니다. {why[1]} "
+                f"{head[1]}. 고객 {pair[0]}, 곡 {pair[1]}: 관심 쌍이 아닙니다. {why[1]} "
                 f"(재생 {k}번의 처음과 끝이 {window}:00 이내여야 합니다)")
 
 
@@ -277,7 +277,7 @@ def _top_lists(result, size: int, call: str, counts: dict, overall: Counter) -> 
         if len(got) != len(best):
             raise Wrong(f"{call}[{gender!r}] has {len(got)} tracks, expected {len(best)}: the size of the "
                         "track_id terms aggregation is the size argument",
-                        f"{call}[{gender!r}]에 트랙이 {len(got)}개 있지만 {len(best)}개여야 합니다. "
+                        f"{call}[{gender!r}]에 곡이 {len(got)}개 있지만 {len(best)}개여야 합니다. "
                         "track_id terms 집계의 size에 size 인자를 넘기세요")
         for track, plays in got:
             if plays != counts[gender][track]:
@@ -287,14 +287,14 @@ def _top_lists(result, size: int, call: str, counts: dict, overall: Counter) -> 
                            if plays == overall[track] else "")
                 raise Wrong(f"{call}[{gender!r}] says track {track} has {plays} plays, the index holds "
                             f"{counts[gender][track]} by {gender} listeners{both}",
-                            f"{call}[{gender!r}]에서 트랙 {track}의 재생은 {plays}번인데, 인덱스에는 {gender} "
+                            f"{call}[{gender!r}]에서 곡 {track}의 재생은 {plays}번인데, index에는 {gender} "
                             f"청취자의 재생이 {counts[gender][track]}번 있습니다{both_ko}")
         if [n for _, n in got] != best or len({t for t, _ in got}) != len(got):
             left_out = next(((t, n) for t, n in ranked if n > best[-1] and t not in {x for x, _ in got}), None)
             if left_out:
                 raise Wrong(f"{call}[{gender!r}] leaves out track {left_out[0]} ({left_out[1]} plays), one of "
                             f"the {size} most played by {gender} listeners: order by plays, most first",
-                            f"{call}[{gender!r}]에서 빠진 트랙: {left_out[0]}(재생 {left_out[1]}번). {gender} "
+                            f"{call}[{gender!r}]에서 빠진 곡: {left_out[0]}(재생 {left_out[1]}번). {gender} "
                             f"청취자가 가장 많이 들은 {size}곡에 듭니다. 재생 수가 많은 순으로 정렬하세요")
             raise Wrong(f"{call}[{gender!r}] gives the plays {[n for _, n in got]}, expected {best}, most first",
                         f"{call}[{gender!r}]의 재생 수가 {[n for _, n in got]}이지만 많은 순으로 {best}여야 합니다")
@@ -385,7 +385,7 @@ def check_audit(module) -> None:
         if wrong:
             raise Wrong(f"audit() reports event {wrong[0]} as missing, but the index holds it "
                         f"(_id {duplicated.get(wrong[0], [str(wrong[0])])[0]!r})",
-                        f"audit()가 없다고 한 event {wrong[0]}: 인덱스에 있습니다 "
+                        f"audit()가 없다고 한 event {wrong[0]}: index에 있습니다 "
                         f"(_id {duplicated.get(wrong[0], [str(wrong[0])])[0]!r})")
         for i in sorted(missing):
             if i not in got_missing:
@@ -395,7 +395,7 @@ def check_audit(module) -> None:
                                 f"though the copy of event {owner} has the _id '{i}': audit the event_id field, "
                                 "not the _ids",
                                 f"audit()가 빠진 것으로 보고하지 않은 event {i}: event_id가 {i}인 문서는 "
-                                f"없습니다. event {owner}의 사본의 _id가 '{i}'일 뿐입니다. _id가 아니라 "
+                                f"없습니다. event {owner} 사본의 _id가 '{i}'일 뿐입니다. _id가 아니라 "
                                 "event_id 필드를 검사하세요")
                 raise Wrong(f"audit() did not report event {i} as missing, though no document has event_id {i}",
                             f"audit()가 빠진 것으로 보고하지 않은 event {i}: event_id가 {i}인 문서가 없습니다")
@@ -488,7 +488,7 @@ def _windows_of(result, by: str, call: str) -> dict:
         if (row.s, row.e, row.k) in got:
             raise Wrong(f"{call} has the window [{row.s}, {row.e}) for {by} {row.k} twice: group by the "
                         "window and the key, then count",
-                        f"{call}에 {by} {row.k}의 [{row.s}, {row.e}) 윈도우가 두 번 나옵니다. 윈도우와 key로 "
+                        f"{call}에 {by} {row.k}의 [{row.s}, {row.e}) window가 두 번 나옵니다. window와 key로 "
                         "묶은 다음 세세요")
         got[(row.s, row.e, row.k)] = row.n
     return got
@@ -503,13 +503,13 @@ def _compare_windows(got: dict, expected: dict, plays: pd.DataFrame, by: str, le
         minutes = sorted(int(x.total_seconds() // 60) for x in sizes)
         raise Wrong(f"{call} gave windows {', '.join(map(str, minutes))} minutes long, expected {length}: "
                     "pass the length and slide arguments to window()",
-                    f"{call}의 윈도우 길이가 {', '.join(map(str, minutes))}분입니다. {length}여야 합니다. "
+                    f"{call}의 window 길이가 {', '.join(map(str, minutes))}분입니다. {length}여야 합니다. "
                     "length와 slide 인자를 window()에 넘기세요")
     if abs(len(got) - len(expected)) > len(expected) // 10:
         raise Wrong(f"{call} gave {len(got):,} windows, the oracle {len(expected):,}: with window(played_at, "
                     f"'{length}', '{slide}') a play counts in every window that holds it, not only in one",
-                    f"{call}의 윈도우는 {len(got):,}개, 기대값은 {len(expected):,}개입니다. window(played_at, "
-                    f"'{length}', '{slide}')에서는 재생 하나가 자신을 포함하는 모든 윈도우에 들어갑니다")
+                    f"{call}의 window는 {len(got):,}개, 기대값은 {len(expected):,}개입니다. window(played_at, "
+                    f"'{length}', '{slide}')에서는 재생 하나가 자신을 포함하는 모든 window에 들어갑니다")
     where = min(k for k in set(got) | set(expected) if got.get(k) != expected.get(k))
     start, end, key = where
     t = pd.to_datetime(plays["played_at"], format=TIME)
@@ -519,8 +519,9 @@ def _compare_windows(got: dict, expected: dict, plays: pd.DataFrame, by: str, le
             if edge.any() else "")
     raise Wrong(f"{call}: {by} {key}, window [{start}, {end}) holds {expected.get(where, 0)} plays, you counted "
                 f"{got.get(where, 'no such window')}{hint[0]}",
-                f"{call}: {by} {key}, [{start}, {end}) 윈도우의 재생은 {expected.get(where, 0)}번인데 "
-                f"세어진 값은 {got.get(where, '없음(그런 윈도우가 없음)')}입니다{hint[1]}")
+                f"{call}: {by} {key}, [{start}, {end}) window의 재생은 {expected.get(where, 0)}번인데 "
+                + (f"여러분이 센 값은 {got[where]}입니다" if where in got else "그 window가 결과에 없습니다")
+                + hint[1])
 
 
 def _watermark_ms(stream_result) -> int | None:
@@ -557,12 +558,12 @@ def check_window_counts(module) -> None:
         if delay is None:
             raise Wrong("plays_per_window() on a stream sets no watermark on played_at: call "
                         "withWatermark('played_at', lateness) before grouping, or Spark keeps every window forever",
-                        "스트림에 plays_per_window()를 적용했더니 played_at에 워터마크가 없습니다. 묶기 전에 "
-                        "withWatermark('played_at', lateness)를 부르세요. 아니면 Spark가 모든 윈도우를 영원히 들고 있습니다")
+                        "스트림에 plays_per_window()를 적용했더니 played_at에 watermark가 없습니다. 묶기 전에 "
+                        "withWatermark('played_at', lateness)를 부르세요. 그렇지 않으면 Spark가 모든 window를 영원히 들고 있습니다")
         if delay != 7 * 60_000:
             raise Wrong(f"plays_per_window(stream, 'device', lateness='7 minutes') sets a watermark of "
                         f"{delay / 60_000:g} minutes: pass the lateness argument to withWatermark",
-                        f"plays_per_window(stream, 'device', lateness='7 minutes')의 워터마크가 "
+                        f"plays_per_window(stream, 'device', lateness='7 minutes')의 watermark가 "
                         f"{delay / 60_000:g}분입니다. lateness 인자를 withWatermark에 넘기세요")
     finally:
         if existing is None:
@@ -574,7 +575,7 @@ EXERCISES = [
         key="2.1", file="enrich_one.py",
         title=Text("Enrich one play from Redis", "Redis로 재생 기록 하나 보강하기"),
         skill=Text("reading a customer's Redis hash (HGETALL) and merging it into a play, as the job does",
-                   "고객의 Redis 해시를 읽고(HGETALL) 재생 기록에 합치기: 스트리밍 잡이 하는 일 그대로"),
+                   "고객의 Redis hash를 읽고(HGETALL) 재생 기록에 합치기: streaming job이 하는 일 그대로"),
         minutes=5,
         first_step=Text("Fill in customer_of() in exercises/stage2/enrich_one.py (one HGETALL on prefix + "
                         "customer id), then enrich_one()",
@@ -586,7 +587,7 @@ EXERCISES = [
         title=Text("Interest threshold 4: predict, then confirm", "관심 기준 4회: 먼저 예측하고 확인하기"),
         skill=Text("the interest rule (N plays of one track within 30 minutes of event time) in pandas, "
                    "and its edges",
-                   "관심 목록 규칙(이벤트 시간 30분 안에 한 트랙 N회 재생)을 pandas로 구현하고 경계 사례 다루기"),
+                   "관심 목록 규칙(이벤트 시간 30분 안에 한 곡 N회 재생)을 pandas로 구현하고 경계 사례 다루기"),
         minutes=15,
         first_step=Text("Write your guess in PREDICTED_PAIRS_AT_4, then fill in interest_pairs() in "
                         "exercises/stage2/interest_threshold.py",
@@ -595,7 +596,7 @@ EXERCISES = [
         check=check_interest_threshold),
     Exercise(
         key="2.3", file="top_tracks.py",
-        title=Text("Top 10 tracks by gender", "성별 인기 트랙 10곡"),
+        title=Text("Top 10 tracks by gender", "성별 인기 10곡"),
         skill=Text("a nested Elasticsearch terms aggregation over the enriched plays",
                    "보강된 재생 기록에 대한 Elasticsearch terms 중첩 집계"),
         minutes=15,
@@ -608,7 +609,7 @@ EXERCISES = [
         key="2.4", file="audit.py",
         title=Text("Prove that nothing was lost or duplicated", "유실도 중복도 없음을 증명하기"),
         skill=Text("auditing an index against the shipped event ids, after killing the streaming job",
-                   "스트리밍 잡을 죽인 뒤, 보낸 event id와 인덱스를 대조해 감사하기"),
+                   "streaming job을 죽인 뒤, 보낸 event id와 index를 대조해 검증하기"),
         minutes=20,
         first_step=Text("Fill in audit() in exercises/stage2/audit.py: read the event_id of every document, "
                         "then compare with the shipped ids",
@@ -617,9 +618,9 @@ EXERCISES = [
         check=check_audit, needs=("elasticsearch",)),
     Exercise(
         key="2.5", file="window_counts.py",
-        title=Text("Write the windowed aggregate yourself (stretch)", "윈도우 집계 직접 작성하기 (심화)"),
+        title=Text("Write the windowed aggregate yourself (stretch)", "window 집계 직접 작성하기 (심화)"),
         skill=Text("Spark's window() on event time with a watermark: sliding windows, [start, end) edges",
-                   "워터마크와 함께 이벤트 시간에 Spark window() 적용하기: 슬라이딩 윈도우, [start, end) 경계"),
+                   "watermark와 함께 이벤트 시간에 Spark window() 적용하기: 슬라이딩 window, [start, end) 경계"),
         minutes=40,
         first_step=Text("Fill in plays_per_window() in exercises/stage2/window_counts.py: withWatermark, "
                         "then groupBy(window(...), key) and count",

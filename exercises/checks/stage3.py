@@ -216,14 +216,14 @@ def _as_series(result, call: str, column: str) -> pd.Series:
             result = result.iloc[:, 0]
     if not isinstance(result, pd.Series):
         raise Wrong(f"{call} returned {type(result).__name__}; return a pandas Series indexed by customer_id",
-                    f"{call}가 {type(result).__name__}을(를) 돌려줬습니다. customer_id를 인덱스로 하는 pandas Series를 "
+                    f"{call}가 {type(result).__name__}을(를) 돌려줬습니다. customer_id를 index로 하는 pandas Series를 "
                     "돌려주세요")
     try:
         return pd.Series(result.to_numpy(dtype=float), index=result.index.astype("int64"))
     except (TypeError, ValueError):
         raise Wrong(f"{call} should hold one number per customer, indexed by customer_id (got the index "
                     f"{list(result.index[:3])} ...)",
-                    f"{call}는 customer_id를 인덱스로, 고객마다 숫자 하나를 담아야 합니다(지금 인덱스: "
+                    f"{call}는 customer_id를 index로, 고객마다 숫자 하나를 담아야 합니다(지금 index: "
                     f"{list(result.index[:3])} ...)") from None
 
 
@@ -274,7 +274,7 @@ def check_profile_feature(module) -> None:
                     f"different track{'s' if d != 1 else ''}: expected {want['distinct_ratio'][cid]:.4f}, distinct tracks over plays, "
                     "per customer",
                     f"distinct_ratio(plays)가 고객 {cid}에게 준 값은 {got[cid]:.4f}입니다. 이 고객은 {n}번 재생에서 "
-                    f"서로 다른 트랙 {d}곡을 들었으므로, 고객별 '서로 다른 트랙 수 / 재생 수'로 구한 기대값은 "
+                    f"서로 다른 곡 {d}곡을 들었으므로, 고객별 '서로 다른 곡 수 / 재생 수'로 구한 기대값은 "
                     f"{want['distinct_ratio'][cid]:.4f}입니다")
 
 
@@ -344,26 +344,26 @@ def _compare_targets(got: dict, want: dict, s, when: tuple[str, str], r) -> None
     if set(got) and set(got) == {int(c) for c in r.smembers(stage_set)}:
         raise Wrong(f"{call} {when[0]} read the stage's own set {stage_set!r} ({len(got)} targets), not "
                     f"{s.redis_targets_set!r}: take the names from settings (redis_targets_set, redis_target_prefix)",
-                    f"{when[1]} {call}가 {s.redis_targets_set!r}가 아니라 스테이지의 집합 {stage_set!r}(대상 "
+                    f"{when[1]} {call}가 {s.redis_targets_set!r}가 아니라 단계의 set {stage_set!r}(대상 "
                     f"{len(got)}명)를 읽었습니다. 이름은 settings에서 가져오세요(redis_targets_set, redis_target_prefix)")
     if not got:
         raise Wrong(f"{call} {when[0]} found no targets, but {len(want)} are in the set {s.redis_targets_set}: "
                     "read the set settings.redis_targets_set names (not 'ad_targets': the checker uses keys of its own)",
-                    f"{when[1]} {call}가 대상을 하나도 찾지 못했지만 {s.redis_targets_set} 집합에는 {len(want)}명이 "
-                    "있습니다. settings.redis_targets_set이 가리키는 집합을 읽으세요('ad_targets'가 아닙니다. 채점기는 "
+                    f"{when[1]} {call}가 대상을 하나도 찾지 못했지만 {s.redis_targets_set} set에는 {len(want)}명이 "
+                    "있습니다. settings.redis_targets_set이 가리키는 set을 읽으세요('ad_targets'가 아닙니다. 채점기는 "
                     "자기 키를 씁니다)")
     if set(got) != set(want):
         extra, missing = sorted(set(got) - set(want)), sorted(set(want) - set(got))
         which = (f"customer {missing[0]} is missing" if missing else f"customer {extra[0]} is not a target",
                  f"고객 {missing[0]}이(가) 빠졌습니다" if missing else f"고객 {extra[0]}은(는) 대상이 아닙니다")
         raise Wrong(f"{call} {when[0]} found {len(got)} targets, the set {s.redis_targets_set} holds {len(want)}: "
-                    f"{which[0]}", f"{when[1]} {call}가 찾은 대상은 {len(got)}명, {s.redis_targets_set} 집합에는 "
+                    f"{which[0]}", f"{when[1]} {call}가 찾은 대상은 {len(got)}명, {s.redis_targets_set} set에는 "
                     f"{len(want)}명입니다. {which[1]}")
     cid = next(c for c in sorted(want) if got[c] != want[c])
     raise Wrong(f"{call} {when[0]} gives customer {cid} the value {got[cid]!r}, but the hash "
                 f"{s.redis_target_prefix}{cid} says model_version {want[cid]!r}: read that field of each target's hash",
-                f"{when[1]} {call}가 고객 {cid}에게 {got[cid]!r} 값을 줬지만 {s.redis_target_prefix}{cid} 해시의 "
-                f"model_version은 {want[cid]!r}입니다. 대상마다 해시의 그 필드를 읽으세요")
+                f"{when[1]} {call}가 고객 {cid}에게 {got[cid]!r} 값을 줬지만 {s.redis_target_prefix}{cid} hash의 "
+                f"model_version은 {want[cid]!r}입니다. 대상마다 hash의 그 필드를 읽으세요")
 
 
 def check_gate(module) -> None:
@@ -382,15 +382,15 @@ def check_gate(module) -> None:
     if passed:
         raise Wrong(f"{call} returned {threshold:.4f}, and the gate passes the model at that threshold ({reason}): "
                     "the gate refuses when the test error is above the threshold",
-                    f"{call}가 돌려준 값은 {threshold:.4f}인데, 그 기준이면 게이트가 모델을 통과시킵니다({reason}). "
-                    "게이트는 테스트 error가 기준보다 클 때 거부합니다")
+                    f"{call}가 돌려준 값은 {threshold:.4f}인데, 그 기준이면 gate가 모델을 통과시킵니다({reason}). "
+                    "gate는 테스트 error가 기준보다 클 때 거부합니다")
     if metrics["error"] - threshold > 0.01:
         raise Wrong(f"{call} returned {threshold:.4f}, {metrics['error'] - threshold:.4f} below the model's error "
                     f"{metrics['error']:.4f}: any threshold that low refuses; pick one at most 0.01 below the error, "
                     "the closest call the gate can make",
                     f"{call}가 돌려준 값 {threshold:.4f}은(는) 모델 error {metrics['error']:.4f}보다 "
                     f"{metrics['error'] - threshold:.4f} 낮습니다. 그렇게 낮으면 무엇이든 거부됩니다. error보다 최대 0.01 "
-                    "낮은, 게이트가 아슬아슬하게 거부하는 값을 고르세요")
+                    "낮은, gate가 아슬아슬하게 거부하는 값을 고르세요")
 
     # 2. rule 2, on its own: could this model pass at any threshold?
     for error, baseline in ((metrics["error"], metrics["baseline_error"]), (0.05, 0.05), (0.381, 0.450),
@@ -405,7 +405,7 @@ def check_gate(module) -> None:
                    f"error({error:.4f})는 baseline error의 절반({baseline / 2:.4f})보다 작습니다" if want else
                    f"error({error:.4f})는 baseline error의 절반({baseline:.4f} / 2 = {baseline / 2:.4f})보다 작지 않습니다")
             raise Wrong(f"{call} returned {got!r}, expected {want}: {why[0]} (rule 2 of the gate, strictly below)",
-                        f"{call}가 {got!r} 값을 돌려줬지만 기대값은 {want}입니다. {why[1]}(게이트 규칙 2, '보다 작다'는 엄격한 비교)")
+                        f"{call}가 {got!r} 값을 돌려줬지만 기대값은 {want}입니다. {why[1]}(gate 규칙 2, '보다 작다'는 엄격한 비교)")
 
     # 3. the targets in Redis: published by v0001, kept by the refused round, replaced by a passing one
     name = _unique()
@@ -510,7 +510,7 @@ def check_once_a_day(module) -> None:
         extra, missing = sorted(set(mine) - set(truth)), sorted(set(truth) - set(mine))
         if extra or missing:
             head = (f"first_plays() gives {len(mine)} offers, the stage queued {len(truth)} (one per Free or Silver "
-                    "target per day)", f"first_plays()가 준 제안은 {len(mine)}건, 스테이지가 큐에 넣은 것은 "
+                    "target per day)", f"first_plays()가 준 제안은 {len(mine)}건, 단계가 큐에 넣은 것은 "
                     f"{len(truth)}건입니다(Free/Silver 대상 고객마다 하루 한 건)")
             cid = int((extra or missing)[0].split("-")[0])
             if extra:
@@ -520,7 +520,7 @@ def check_once_a_day(module) -> None:
                         ("Free", "Silver") else "the stage has no such offer: is the day the play's UTC date?"),
                        (f"고객 {cid}은(는) 대상이 아닙니다" if cid not in targets else
                         f"고객 {cid}은(는) 대상이지만 {level} 등급이라 업그레이드할 것이 없습니다" if level not in
-                        ("Free", "Silver") else "스테이지에는 그런 제안이 없습니다. 날짜가 재생 시각의 UTC 날짜인가요?"))
+                        ("Free", "Silver") else "단계에는 그런 제안이 없습니다. 날짜가 재생 시각의 UTC 날짜인가요?"))
                 raise Wrong(f"{head[0]}: {extra[0]!r} should not be there, {why[0]}",
                             f"{head[1]}. {extra[0]!r} 제안은 없어야 합니다. {why[1]}")
             raise Wrong(f"{head[0]}: {missing[0]!r} is missing, queued by {_describe_play(by_id, truth[missing[0]])}"
@@ -686,7 +686,7 @@ def check_sms_sender(module) -> None:
                  "dead": f"XLEN {s.redis_offers_dead_stream}"}
         where_ko = {"queued": f"XLEN {s.redis_offers_stream} (스트림 항목은 XACK 뒤에도 남습니다)",
                     "pending": f"XPENDING {s.redis_offers_stream} {GROUP} (읽었지만 아직 ack하지 않은 것)",
-                    "delivered": f"delivered_sets(settings)의 집합({delivered_sets(s)[0]} 등, 하루에 하나)마다 "
+                    "delivered": f"delivered_sets(settings)의 set({delivered_sets(s)[0]} 등, 하루에 하나)마다 "
                                  "SCARD를 구해 더한 값",
                     "dead": f"XLEN {s.redis_offers_dead_stream}"}
         for key in ("queued", "pending", "delivered", "dead"):
@@ -694,7 +694,7 @@ def check_sms_sender(module) -> None:
                 raise Wrong(f"delivery_report() gives {key} = {got[key]!r}, expected {want[key]}: {where[key]}, with "
                             "the names in settings (the checker's keys are not the stage's)",
                             f"delivery_report()의 {key} 값이 {got[key]!r}입니다. 기대값은 {want[key]}입니다. {where_ko[key]}. "
-                            "이름은 settings에서 가져오세요(채점기의 키는 스테이지의 키와 다릅니다)")
+                            "이름은 settings에서 가져오세요(채점기의 키는 단계의 키와 다릅니다)")
     finally:
         _drop_keys(r, name)
 
@@ -750,7 +750,7 @@ def check_my_feature(module) -> None:
     if not isinstance(column, str) or not column or column in NUMERIC_FEATURES + ["customer_id", "label"]:
         raise Wrong(f"FEATURE = {column!r}: name your new column, a name the features do not have yet "
                     f"(they have {', '.join(NUMERIC_FEATURES)})",
-                    f"FEATURE = {column!r}입니다. 새 컬럼의 이름을 적으세요. 기존 특징에 없는 이름이어야 합니다"
+                    f"FEATURE = {column!r}입니다. 새 컬럼의 이름을 적으세요. 기존 feature에 없는 이름이어야 합니다"
                     f"(기존: {', '.join(NUMERIC_FEATURES)})")
     existing = SparkSession.getActiveSession()
     s = _own_settings("unused")
@@ -772,7 +772,7 @@ def check_my_feature(module) -> None:
         if lost or added != [column]:
             raise Wrong(f"add_feature() returned the columns {new.columns}; expected the feature columns and one more, "
                         f"{column!r} (FEATURE)",
-                        f"add_feature()의 컬럼이 {new.columns}입니다. 기존 특징 컬럼에 {column!r}(FEATURE) 하나만 더해야 "
+                        f"add_feature()의 컬럼이 {new.columns}입니다. 기존 feature 컬럼에 {column!r}(FEATURE) 하나만 더해야 "
                         "합니다")
         if not isinstance(new.schema[column].dataType, _numeric_types()):
             raise Wrong(f"{column} is {new.schema[column].dataType.simpleString()}; the assembler takes numbers: "
@@ -848,7 +848,7 @@ EXERCISES = [
         title=Text("Error, precision, recall and the baseline", "error, precision, recall, 그리고 baseline"),
         skill=Text("reading a confusion matrix: the test error, precision, recall, and the majority-class "
                    "baseline the gate compares with",
-                   "혼동 행렬 읽기: 테스트 error, precision, recall, 그리고 게이트가 비교하는 다수 클래스 baseline"),
+                   "혼동 행렬 읽기: 테스트 error, precision, recall, 그리고 gate가 비교하는 다수 클래스 baseline"),
         minutes=5,
         first_step=Text("Fill in metrics() in exercises/stage3/metrics.py: four fractions of tp, fp, fn and tn",
                         "exercises/stage3/metrics.py의 metrics()를 채우세요. tp, fp, fn, tn으로 만드는 비율 네 개입니다"),
@@ -858,7 +858,7 @@ EXERCISES = [
         title=Text("Night share and distinct-track ratio in pandas", "pandas로 night 비율과 distinct-track 비율 구하기"),
         skill=Text("per-customer shares with groupby, the night that wraps round midnight, the same numbers as "
                    "the Spark features",
-                   "groupby로 고객별 비율 구하기, 자정을 넘는 night 구간, Spark 특징과 같은 숫자"),
+                   "groupby로 고객별 비율 구하기, 자정을 넘는 night 구간, Spark feature와 같은 숫자"),
         minutes=15,
         first_step=Text("Fill in night_share() in exercises/stage3/profile_feature.py (the hour of each play, "
                         "then the share at night per customer), then distinct_ratio()",
@@ -868,9 +868,9 @@ EXERCISES = [
     Exercise(
         key="3.3", file="gate.py",
         title=Text("Make the gate refuse a model, and show the targets stayed",
-                   "게이트가 모델을 거부하게 하고, 대상이 그대로임을 보이기"),
+                   "gate가 모델을 거부하게 하고, 대상이 그대로임을 보이기"),
         skill=Text("the gate's two rules, and why a refused round leaves the Redis targets untouched",
-                   "게이트의 두 규칙, 그리고 거부된 라운드가 Redis 대상을 건드리지 않는 이유"),
+                   "gate의 두 규칙, 그리고 거부된 라운드가 Redis 대상을 건드리지 않는 이유"),
         minutes=15,
         first_step=Text("Fill in refusing_threshold(), beats_baseline() and current_targets() in "
                         "exercises/stage3/gate.py: read gate() in 02.stage3/train.py first",
@@ -879,7 +879,7 @@ EXERCISES = [
         check=check_gate, needs=("redis",)),
     Exercise(
         key="3.4", file="once_a_day.py",
-        title=Text("One offer per customer per day, even on replays", "고객당 하루 한 번의 제안, 재처리해도"),
+        title=Text("One offer per customer per day, even on replays", "재처리해도 고객당 하루 한 번만 제안하기"),
         skill=Text("the offer rule (first play of the day of a Free or Silver target) and the Redis keys and "
                    "stream the Lua script writes",
                    "제안 규칙(Free/Silver 대상 고객의 그날 첫 재생)과 Lua 스크립트가 쓰는 Redis 키와 스트림"),
@@ -904,10 +904,10 @@ EXERCISES = [
         check=check_sms_sender, needs=("redis",)),
     Exercise(
         key="3.6", file="my_feature.py",
-        title=Text("A feature of your own, next to the baseline (stretch)", "나만의 특징 하나, baseline과 나란히 (심화)"),
+        title=Text("A feature of your own, next to the baseline (stretch)", "(심화) 나만의 feature를 만들어 baseline과 비교하기"),
         skill=Text("a per-customer feature in Spark, an extended VectorAssembler, and an honest seeded "
                    "train/test comparison",
-                   "Spark로 고객별 특징 만들기, VectorAssembler 확장, 시드를 고정한 정직한 학습/테스트 비교"),
+                   "Spark로 고객별 feature 만들기, VectorAssembler 확장, 시드를 고정한 공정한 학습/테스트 비교"),
         minutes=40,
         first_step=Text("Name your column in FEATURE and fill in add_feature() in exercises/stage3/my_feature.py, "
                         "then train_and_evaluate()",

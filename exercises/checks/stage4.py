@@ -30,7 +30,7 @@ from uuid import uuid4
 import pandas as pd
 
 from common.config import REPO_ROOT, get_settings
-from exercises.checking import Exercise, Text, Wrong
+from exercises.checking import Exercise, Text, Wrong, where_ko
 
 SAMPLE = REPO_ROOT / "data" / "sample"
 QUERIES_JS = REPO_ROOT / "03.stage4" / "lib" / "queries.js"
@@ -143,10 +143,10 @@ def run_js(path: Path, calls: list[Call], learner: bool = True) -> list[dict]:
         line = f", line {err['line']}" if err["line"] else ""
         if err["name"] == "SyntaxError":
             raise Wrong(f"{path.name} does not load: {err['message']}{line}",
-                        f"{path.name} 파일을 읽지 못했습니다: {err['message']}{line.replace('line', '줄')}")
+                        f"{path.name} 파일을 읽지 못했습니다: {err['message']}{where_ko(line, ', ')}")
         raise Wrong(f"{path.name} does not load: {err['name']}: {err['message']}{line}",
                     f"{path.name} 파일을 읽지 못했습니다: {err['name']}: {err['message']}"
-                    f"{line.replace('line', '줄')}")
+                    f"{where_ko(line, ', ')}")
     results = []
     for call, res in zip(calls, out["results"]):
         if "missing" in res:
@@ -163,7 +163,7 @@ def run_js(path: Path, calls: list[Call], learner: bool = True) -> list[dict]:
                 raise Wrong(f"your code raised {err['name']}: {err['message']} ({path.name}{where}), "
                             f"in {call.shown}",
                             f"코드에서 {err['name']} 예외가 났습니다: {err['message']} "
-                            f"({path.name}{where.replace('line', '줄')}), {call.shown} 호출 중")
+                            f"({path.name}{where_ko(where)}), {call.shown} 호출 중")
         if res.get("undefined"):
             raise Wrong(f"{call.shown} returned undefined: is a return missing?",
                         f"{call.shown}이(가) undefined를 돌려줬습니다. return이 빠지지 않았나요?")
@@ -335,7 +335,7 @@ def check_recent_devices(path: Path) -> None:
                         f"{lead_ko}. 재생이 없는 구간에는 bucket이 아예 없으니 둘 다 0에서 시작하세요")
         if got == {"mobile": want["pc"], "pc": want["mobile"]}:
             raise Wrong(f"{lead}: mobile and PC are swapped (ismobile is 1 on a phone, 0 on a PC)",
-                        f"{lead_ko}. 모바일과 PC가 뒤바뀌었습니다(ismobile은 폰에서 1, PC에서 0)")
+                        f"{lead_ko}. 모바일과 PC가 뒤바뀌었습니다(ismobile은 휴대폰에서 1, PC에서 0)")
         if "now-" in json.dumps(body["value"]).replace(" ", "").lower() or got == _device_counts(docs, start, anchor):
             raise Wrong(f"{lead}: the range must end at the now argument, not run on to the real clock or "
                         "follow Elasticsearch's own ('now-15m'): gte: now - minutes * 60000, lte: now",
@@ -349,7 +349,7 @@ def check_recent_devices(path: Path) -> None:
                         f"{lead_ko}. 정확히 now({_hhmm(n)})의 재생도 셉니다. lt가 아니라 lte를 쓰세요")
         if got == _device_counts(docs, 0, anchor):
             raise Wrong(f"{lead}: that is the whole index; add a range on datetime from now - minutes to now",
-                        f"{lead_ko}. 인덱스 전체를 센 값입니다. datetime에 now - minutes부터 now까지 range를 "
+                        f"{lead_ko}. index 전체를 센 값입니다. datetime에 now - minutes부터 now까지 range를 "
                         "거세요")
         raise Wrong(f"{lead}: the range is on datetime, in epoch milliseconds (format: 'epoch_millis'), "
                     "from now - minutes * 60000 to now",
@@ -438,7 +438,7 @@ def check_timeline_columns(path: Path) -> None:
                             f"{both} plays were on a phone: pc is the bucket's doc_count minus its mobile "
                             "doc_count, or the stacked chart counts them twice",
                             f"{s}에서 {_hhmm(keys[i])} 분의 pc가 {got[i]}이지만 그 {both}건 중 {mobile[i]}건은 "
-                            "폰에서 재생됐습니다. pc는 bucket의 doc_count에서 mobile의 doc_count를 뺀 값입니다. "
+                            "휴대폰에서 재생됐습니다. pc는 bucket의 doc_count에서 mobile의 doc_count를 뺀 값입니다. "
                             "그러지 않으면 누적 차트가 두 번 셉니다")
             raise Wrong(f"{s} gives {name} = {got[i]} for the minute {_hhmm(keys[i])}, the answer holds "
                         f"{want[i]} (mobile is bucket.mobile.doc_count, the filter inside each minute)",
@@ -521,7 +521,7 @@ def check_age_levels(path: Path) -> None:
                             "등급은 많은 순으로 나옵니다)")
             raise Wrong(f"{s} gives {values[i]} {level} plays for {band}, the index holds {want[level][i]}: "
                         "a terms on level inside a terms on age_band, doc_count of each",
-                        f"{s}에서 {band}의 {level} 재생이 {values[i]}건이지만 인덱스에는 {want[level][i]}건이 "
+                        f"{s}에서 {band}의 {level} 재생이 {values[i]}건이지만 index에는 {want[level][i]}건이 "
                         "있습니다. age_band terms 안에 level terms를 넣고 각 doc_count를 쓰세요")
 
 
@@ -774,7 +774,7 @@ def check_replay(path: Path) -> None:
 EXERCISES = [
     Exercise(
         key="4.1", file="recent_devices.js",
-        title=Text("Plays of the last minutes, per device", "최근 몇 분의 재생, 기기별"),
+        title=Text("Plays of the last minutes, per device", "최근 몇 분간의 기기별 재생 수"),
         skill=Text("a search body in JavaScript: a range on datetime from a given now (epoch ms) and a terms "
                    "on ismobile, read back with missing buckets as 0",
                    "JavaScript로 검색 본문 만들기: 주어진 now(epoch 밀리초) 기준 datetime range와 ismobile terms, "
