@@ -44,6 +44,11 @@ services-down: $(PY) ## Stop the engines this project started
 services-status: $(PY) ## One line per engine: URL and state
 	@$(SERVICES) status
 
+status: $(PY) ## Every hop of the pipeline in one table: lags, rates, dead letters, offers, engines up/down
+	@$(PY) -m stage4.pipeline --once
+
+.PHONY: status
+
 # A local Spark standalone cluster (services/spark_cluster.py); run a stage on it with
 # SPARK_MASTER=spark://127.0.0.1:7077 make stage2 MAX_EVENTS=2000
 cluster-up: $(PY) ## Start a local Spark standalone cluster: a master (UI :8088) and two 1-core workers

@@ -56,6 +56,7 @@ from stage2.enrich import PARTITION_COUNTS_DDL, BeforeIndex, index_partition_arr
 from stage2.interest import (add_to_redis, best_per_pair, better_than_indexed, interest_actions,
                              interest_windows)
 from stage2.plays import plays_from_kafka
+from stage2.progress_listener import publish_progress
 from stage2.profiles import live_profiles, profile_actions
 from stage2.tuning import INTEREST_TRIGGER, MAX_OFFSETS_PER_TRIGGER, SPARK_CONF
 from stage2.window_stats import stats_actions, windowed_counts
@@ -80,6 +81,7 @@ def run(spark, s: Settings, opts: "JobOptions", index: str, fields: tuple[Field,
         before_index: BeforeIndex | None = None) -> "BatchStatus":
     """The job: read Kafka, enrich and index, keep the interest list; until done."""
     prepare(s, index, fields)
+    publish_progress(spark, s, opts.app)       # each query's progress -> Redis (stage4.pipeline reads it)
     records = read_kafka(spark, s, opts)                                          # read
     plays = plays_from_kafka(records, s)              # the well-formed plays, parsed by Spark
     status = BatchStatus(opts)

@@ -51,9 +51,14 @@ class Settings(BaseSettings):
     kafka_partitions: int = 2
     # Extra client settings for a shared cluster, e.g. "security_protocol=SASL_SSL"
     kafka_security_protocol: str = "PLAINTEXT"
+    # Copies of each new topic's partitions (0: one per broker, at most 3) and how many of
+    # them must have a write before it is acknowledged (0: replicas - 1, at least 1). On one
+    # broker that is 1 and 1; on three brokers 3 and 2, so one broker may fail at any time.
+    kafka_replication_factor: int = 0
+    kafka_min_insync_replicas: int = 0
 
     es_port: int = 9200
-    es_url: str = ""
+    es_url: str = ""                      # several nodes: comma-separated, the clients fail over
     es_api_key: str | None = None
     es_username: str | None = None
     es_password: str | None = None
@@ -107,6 +112,16 @@ class Settings(BaseSettings):
     spark_executor_memory: str = "512m"
     spark_executor_cores: int = 1
     spark_executor_python: str = ""
+    # Kafka and Elasticsearch as three-node clusters on this machine (make cluster-up,
+    # services/multinode.py), beside the single engines: brokers on KAFKA_CLUSTER_PORT and
+    # the next two ports (their controllers 100 above), Elasticsearch nodes on
+    # ES_CLUSTER_PORT and the next two (their transport ports 100 above).
+    kafka_cluster_brokers: int = 3
+    kafka_cluster_port: int = 19092
+    kafka_cluster_heap: str = "256m"
+    es_cluster_nodes: int = 3
+    es_cluster_port: int = 19200
+    es_cluster_heap: str = "384m"
 
     dashboard_port: int = 3000
     dashboard_refresh_ms: int = 2000        # how often the dashboard asks the engines (stage 4)
@@ -194,11 +209,16 @@ class Settings(BaseSettings):
     def checkpoint_dir(self) -> Path:
         return self.runtime_dir / "checkpoints"
 
+    @property
+    def es_urls(self) -> list[str]:
+        """ES_URL's nodes (one, or several comma-separated)."""
+        return [u.strip() for u in self.es_url.split(",") if u.strip()]
+
     def es_client_kwargs(self) -> dict:
         """Keyword arguments for ``elasticsearch.Elasticsearch`` from the settings."""
         # Bulk requests may take longer than a ping; timeouts and 429/502-504 are retried
         # by the client itself, a few times, before common.retry takes over.
-        kw: dict = {"hosts": [self.es_url], "request_timeout": max(30.0, self.engine_timeout_seconds),
+        kw: dict = {"hosts": self.es_urls, "request_timeout": max(30.0, self.engine_timeout_seconds),
                     "retry_on_timeout": True, "max_retries": 3}
         if self.es_api_key:
             kw["api_key"] = self.es_api_key

@@ -216,7 +216,9 @@ def es_index_template(index: str, fields: tuple[Field, ...], refresh_interval: s
         "index_patterns": [index],
         "priority": 200,
         "template": {
-            "settings": {"number_of_shards": 1, "number_of_replicas": 0,
+            # one copy of each shard on another node when the cluster has one (0 on a single
+            # node, which then stays green): a node may die and no document is lost
+            "settings": {"number_of_shards": 1, "auto_expand_replicas": "0-1",
                          "refresh_interval": refresh_interval},
             "mappings": es_mappings(fields),
         },

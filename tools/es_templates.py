@@ -16,7 +16,7 @@ import sys
 
 from common.clients import es_client
 from common.config import Settings, get_settings
-from common.schema import (DEADLETTER_FIELDS, INTEREST_FIELDS, PROFILE_FIELDS, STAGE1_DOC_FIELDS,
+from common.schema import (DEADLETTER_FIELDS, INTEREST_FIELDS, PIPELINE_FIELDS, PROFILE_FIELDS, STAGE1_DOC_FIELDS,
                            STAGE2_DOC_FIELDS, STAGE3_DOC_FIELDS, STATS_FIELDS, Field)
 from common.sinks import ensure_index
 from stage1.logstash_dictionaries import write_dictionaries
@@ -32,6 +32,7 @@ def index_fields(s: Settings) -> dict[str, tuple[Field, ...]]:
         s.index_profiles: PROFILE_FIELDS,
         s.index_stats: STATS_FIELDS,
         s.index_deadletter: DEADLETTER_FIELDS,
+        s.index_pipeline: PIPELINE_FIELDS,
     }
 
 
