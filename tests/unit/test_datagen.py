@@ -18,7 +18,8 @@ from common.schema import OFFER_NAME
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "data" / "sample"
-FILES = ("cust.csv", "music.csv", "tracks.csv", "clicks.csv", "ground_truth.json", "GROUND_TRUTH.md")
+FILES = ("cust.csv", "music.csv", "tracks.csv", "clicks.csv", "ground_truth.json", "GROUND_TRUTH.md",
+         "GROUND_TRUTH.ko.md")
 MEDIUM = {"seed": 11, "customers": 600, "tracks": 400, "events": 60_000, "days": 14}
 
 
@@ -146,6 +147,7 @@ def test_default_set_ceiling_is_documented():
     offer = truth["offer"]
     assert 0.03 <= offer["bayes_error"] <= 0.07 and 0.30 <= offer["baseline_error"] <= 0.45
     assert (REPO / "data" / "GROUND_TRUTH.md").read_text() == datagen.render_ground_truth(truth)
+    assert (REPO / "data" / "GROUND_TRUTH.ko.md").read_text(encoding="utf-8") == datagen.render_ground_truth_ko(truth)
 
 
 def test_refuses_too_few_events(tmp_path):

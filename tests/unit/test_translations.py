@@ -38,6 +38,10 @@ from common.config import REPO_ROOT
 # The English files that must have a Korean version (repository-relative, "/" separated).
 REQUIRED = [
     "README.md",
+    "data/README.md",
+    "data/GROUND_TRUTH.md",
+    "data/sample/GROUND_TRUTH.md",
+    "bench/README.md",
     "00.stage1/README.md",
     "01.stage2/README.md",
     "02.stage3/README.md",
@@ -52,6 +56,11 @@ REQUIRED = [
     "exercises/stage3/README.md",
     "exercises/stage4/README.md",
 ]
+# English files whose Korean version is a learner-facing summary, not a full translation: it need
+# not keep the shape, but each of its code blocks is one of the English ones, it keeps the
+# English's `make ...` spans, every number in its prose is a number of the English prose, and it
+# is Korean (see compare_summary).
+SUMMARIES = {"bench/README.md"}
 # Folders never searched for further pairs (tools' and engines' files, not ours).
 SKIP_DIRS = {".venv", "node_modules", ".runtime", ".git"}
 MIN_HANGUL_SHARE = 0.30
@@ -340,15 +349,45 @@ def compare(english_text: str, korean_text: str, english_path: str,
     return problems
 
 
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def numbers(doc: Document) -> list[str]:
+    """The numbers in the prose (code spans included, fenced blocks not), e.g. '17,427', '0.5'."""
+    return NUMBER.findall(doc.prose)
+
+
+def compare_summary(english_text: str, korean_text: str, english_path: str) -> list[str]:
+    """The rules for a Korean summary of ``english_path`` (one of SUMMARIES)."""
+    ko_path = korean_name(english_path)
+    en, ko = split_fenced(english_text), split_fenced(korean_text)
+    problems = [f"{ko_path}: code block {n} is not one of the English code blocks."
+                for n, block in enumerate(ko.code_blocks, 1) if block not in en.code_blocks]
+    ko_spans = set(code_spans(ko))
+    problems += [f"{ko_path}: the inline code `{span}` of the English is missing."
+                 for span in dict.fromkeys(make_spans(en)) if span not in ko_spans]
+    en_numbers = set(numbers(en))
+    problems += [f"{ko_path}: the number {number} is not in the English {english_path}."
+                 for number in dict.fromkeys(numbers(ko)) if number not in en_numbers]
+    share = hangul_share(ko)
+    if share < MIN_HANGUL_SHARE:
+        problems.append(f"{ko_path}: only {share:.0%} of its prose letters are Hangul "
+                        f"(at least {MIN_HANGUL_SHARE:.0%} expected): is it translated?")
+    return problems
+
+
 def check_pair(root: Path, english_path: str, translated: set[str]) -> list[str]:
-    """``compare`` for the files under ``root``; a missing file is one problem."""
+    """``compare`` (``compare_summary`` for SUMMARIES) for the files under ``root``; a missing
+    file is one problem."""
     ko_path = korean_name(english_path)
     if not (root / english_path).is_file():
         return [f"{english_path}: the English file is missing."]
     if not (root / ko_path).is_file():
         return [f"{ko_path}: the Korean version of {english_path} is missing."]
-    return compare((root / english_path).read_text(encoding="utf-8"),
-                   (root / ko_path).read_text(encoding="utf-8"), english_path, translated)
+    english, korean = ((root / name).read_text(encoding="utf-8") for name in (english_path, ko_path))
+    if english_path in SUMMARIES:
+        return compare_summary(english, korean, english_path)
+    return compare(english, korean, english_path, translated)
 
 
 PAIRS = find_pairs(REPO_ROOT)
@@ -506,6 +545,16 @@ def test_pairs_are_found_beside_any_markdown_file(tmp_path):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("# t\n", encoding="utf-8")
     assert find_pairs(tmp_path) == REQUIRED + ["a/Y.md"]
+
+
+def test_summary_checker_finds_a_changed_number_and_a_foreign_block():
+    english = "# Bench\n\nRun `make bench`: 17,427 events/s, p95 1.27 s.\n\n```\nmake bench\n```\n"
+    korean = "# 벤치마크\n\n`make bench`를 실행하면 초당 17,427건, p95 1.27 s입니다.\n\n```\nmake bench\n```\n"
+    assert compare_summary(english, korean, "b/README.md") == []
+    problems = compare_summary(english, korean.replace("17,427", "17,472").replace("make bench\n```", "make demo\n```"),
+                               "b/README.md")
+    assert problems == ["b/README.ko.md: code block 1 is not one of the English code blocks.",
+                        "b/README.ko.md: the number 17,472 is not in the English b/README.md."], problems
 
 
 def test_checker_reads_headings_like_markdown():
