@@ -49,15 +49,17 @@ status: $(PY) ## Every hop of the pipeline in one table: lags, rates, dead lette
 
 .PHONY: status
 
-# A local Spark standalone cluster (services/spark_cluster.py); run a stage on it with
-# SPARK_MASTER=spark://127.0.0.1:7077 make stage2 MAX_EVENTS=2000
-cluster-up: $(PY) ## Start a local Spark standalone cluster: a master (UI :8088) and two 1-core workers
-	@$(SERVICES) cluster-up
+# Real clusters on this machine (README.md, "Running on a cluster"): a Spark standalone
+# cluster (services/spark_cluster.py), three Kafka brokers and three Elasticsearch nodes
+# (services/multinode.py). CLUSTER picks some: make cluster-up CLUSTER="kafka elasticsearch"
+CLUSTER ?= spark kafka elasticsearch
+cluster-up: $(PY) ## Start the local clusters: Spark (master UI :8088, two 1-core workers), 3 Kafka brokers, 3 ES nodes
+	@$(SERVICES) cluster-up $(CLUSTER)
 
-cluster-down: $(PY) ## Stop the Spark cluster cluster-up started
-	@$(SERVICES) cluster-down
+cluster-down: $(PY) ## Stop the clusters cluster-up started
+	@$(SERVICES) cluster-down $(CLUSTER)
 
-cluster-status: $(PY) ## The Spark master's status: ALIVE workers, cores, running applications
+cluster-status: $(PY) ## Each cluster node, the Spark master's status and the Kafka and ES clusters' health
 	@$(SERVICES) cluster-status
 
 logs: $(PY) ## Show the last lines of every engine's log

@@ -253,6 +253,7 @@ def ship_history(source: Path, sink: ToElasticsearch, bulk_size: int,
     # Refreshing makes new segments searchable and replicas copy every document;
     # during a bulk load both are wasted work, so they are off until it ends.
     sink.retry(lambda: es.indices.put_settings(index=index, settings={"index.refresh_interval": "-1",
+                                                                      "index.auto_expand_replicas": "false",
                                                                       "index.number_of_replicas": 0}))
     started = time.monotonic()
     in_flight: deque = deque()
@@ -293,6 +294,7 @@ def ship_history(source: Path, sink: ToElasticsearch, bulk_size: int,
             future.cancel()
         sink.retry(lambda: es.indices.put_settings(index=index, settings={
             "index.refresh_interval": previous.get("index.refresh_interval"),      # None: the default
+            "index.auto_expand_replicas": previous.get("index.auto_expand_replicas"),  # None: false
             "index.number_of_replicas": previous.get("index.number_of_replicas", "1")}))
     seconds = time.monotonic() - started
     sink.retry(lambda: sink.sink.write_deadletters(bad))

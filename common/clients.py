@@ -175,16 +175,29 @@ def _admin(s: Settings):
     return admin
 
 
+def replication(settings: Settings, brokers: int) -> tuple[int, int]:
+    """(replication factor, min.insync.replicas) for a new topic on ``brokers`` brokers:
+    the settings, or by default one copy per broker (at most 3) and all copies but one
+    (at least 1). With acks=all, a write is acknowledged once min.insync.replicas copies
+    have it: on three brokers (3, 2), any one broker may die and no acknowledged play is lost."""
+    factor = settings.kafka_replication_factor or max(1, min(3, brokers))
+    return factor, settings.kafka_min_insync_replicas or max(1, factor - 1)
+
+
 def ensure_topic(topic: str, partitions: int | None = None, settings: Settings | None = None) -> None:
-    """Create ``topic`` with ``settings.kafka_partitions`` partitions if it does not exist."""
+    """Create ``topic`` with ``settings.kafka_partitions`` partitions if it does not exist,
+    replicated as ``replication`` says for the brokers the cluster has."""
     from confluent_kafka import KafkaError, KafkaException
     from confluent_kafka.admin import NewTopic
 
     s = settings or get_settings()
     admin = _admin(s)
-    if topic in admin.list_topics(timeout=10).topics:
+    meta = admin.list_topics(timeout=10)
+    if topic in meta.topics:
         return
-    future = admin.create_topics([NewTopic(topic, partitions or s.kafka_partitions, 1)])[topic]
+    factor, min_insync = replication(s, len(meta.brokers))
+    future = admin.create_topics([NewTopic(topic, partitions or s.kafka_partitions, factor,
+                                           config={"min.insync.replicas": str(min_insync)})])[topic]
     try:
         future.result(timeout=30)
     except KafkaException as exc:

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     # local mode: Spark forks its Python workers from this daemon module, which loads their
     # libraries first so the workers share them (common/pydaemon.py); "pyspark.daemon" is Spark's own
     spark_python_daemon: str = "common.pydaemon"
+    # VERBOSE=1: Spark's own default log (every warning it prints) instead of the project's
+    # quieter one (common/log4j2-quiet.properties), e.g. make stage2 VERBOSE=1
+    verbose: bool = False
 
     redis_port: int = 6379
     redis_url: str = ""

@@ -15,6 +15,7 @@ import base64
 import subprocess
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from common.config import Settings
@@ -24,40 +25,68 @@ from services.system import ServiceError, find_jdk, log_dir, pid_file, write_pid
 HEALTH_TOPIC = "_workshop_health"
 
 
+@dataclass(frozen=True)
+class Broker:
+    """One broker JVM (KRaft, broker and controller in one): the single one of ``make
+    services-up``, or one of the three of ``make cluster-up`` (services/multinode.py)."""
+    name: str                # its pid file's name: kafka, kafka-2 ...
+    node_id: int
+    port: int
+    controller_port: int
+    voters: str              # controller.quorum.voters: every controller of the cluster
+    base: Path               # its server.properties and log4j2.properties
+    data: Path
+    log: Path
+    heap: str
+    replicas: int = 1        # copies of Kafka's own topics (consumer offsets, transactions)
+
+    def markers(self) -> list[str]:
+        """The broker's command line ends with its main class and its properties file."""
+        return ["kafka.Kafka", str(self.base / "server.properties")]
+
+
+def single(s: Settings) -> Broker:
+    """The one broker of ``make services-up``."""
+    return Broker("kafka", 1, s.kafka_port, s.kafka_controller_port, f"1@{s.bind_host}:{s.kafka_controller_port}",
+                  s.runtime_dir / "kafka", s.runtime_dir / "data" / "kafka", log_dir(s) / "kafka.log", s.kafka_heap)
+
+
 def log(s: Settings) -> Path:
-    return log_dir(s) / "kafka.log"
+    return single(s).log
 
 
 def cmdline_markers(s: Settings) -> list[str]:
-    """The broker's command line ends with its main class and this runtime's properties file."""
-    return ["kafka.Kafka", str(s.runtime_dir / "kafka" / "server.properties")]
+    return single(s).markers()
 
 
-def _write_config(s: Settings, base: Path, data: Path) -> tuple[Path, Path]:
-    """server.properties and log4j2.properties under ``base``."""
-    props = base / "server.properties"
+def _write_config(s: Settings, b: Broker) -> tuple[Path, Path]:
+    """server.properties and log4j2.properties under ``b.base``."""
+    props = b.base / "server.properties"
+    # with three copies, a write is acknowledged (acks=all) once two have it: one broker may die
+    min_isr = max(1, b.replicas - 1)
     props.write_text("\n".join([
-        "process.roles=broker,controller", "node.id=1",
-        f"controller.quorum.voters=1@{s.bind_host}:{s.kafka_controller_port}",
-        f"listeners=PLAINTEXT://{s.bind_host}:{s.kafka_port},CONTROLLER://{s.bind_host}:{s.kafka_controller_port}",
+        "process.roles=broker,controller", f"node.id={b.node_id}",
+        f"controller.quorum.voters={b.voters}",
+        f"listeners=PLAINTEXT://{s.bind_host}:{b.port},CONTROLLER://{s.bind_host}:{b.controller_port}",
         # what clients are told to connect to: must be reachable from the clients
-        f"advertised.listeners=PLAINTEXT://{s.bind_host}:{s.kafka_port}",
+        f"advertised.listeners=PLAINTEXT://{s.bind_host}:{b.port}",
         "controller.listener.names=CONTROLLER", "inter.broker.listener.name=PLAINTEXT",
         "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-        f"log.dirs={data}", f"num.partitions={s.kafka_partitions}",
-        "offsets.topic.replication.factor=1", "transaction.state.log.replication.factor=1",
-        "transaction.state.log.min.isr=1", "share.coordinator.state.topic.replication.factor=1",
-        "share.coordinator.state.topic.min.isr=1",
+        f"log.dirs={b.data}", f"num.partitions={s.kafka_partitions}",
+        f"default.replication.factor={b.replicas}", f"min.insync.replicas={min_isr}",
+        f"offsets.topic.replication.factor={b.replicas}", f"transaction.state.log.replication.factor={b.replicas}",
+        f"transaction.state.log.min.isr={min_isr}", f"share.coordinator.state.topic.replication.factor={b.replicas}",
+        f"share.coordinator.state.topic.min.isr={min_isr}",
         "group.initial.rebalance.delay.ms=0", "auto.create.topics.enable=true",
         # Topic data is bounded: a partition keeps at most 7 days (Kafka's default, stated) and
         # 512 MB; retention removes whole segments, so segments are 128 MB (default 1 GB).
         "log.retention.hours=168", "log.retention.bytes=536870912", "log.segment.bytes=134217728", "",
     ]))
-    log4j = base / "log4j2.properties"
+    log4j = b.base / "log4j2.properties"
     # the broker's own log rolls over at 10 MB and keeps 5 old files: at most 60 MB
     log4j.write_text("\n".join([
         "status = error", "appender.file.type = RollingFile", "appender.file.name = file",
-        f"appender.file.fileName = {log(s)}", f"appender.file.filePattern = {log(s)}.%i",
+        f"appender.file.fileName = {b.log}", f"appender.file.filePattern = {b.log}.%i",
         "appender.file.layout.type = PatternLayout", "appender.file.layout.pattern = [%d] %p %m (%c)%n",
         "appender.file.policies.type = Policies",
         "appender.file.policies.size.type = SizeBasedTriggeringPolicy", "appender.file.policies.size.size = 10MB",
@@ -68,30 +97,39 @@ def _write_config(s: Settings, base: Path, data: Path) -> tuple[Path, Path]:
 
 
 def start(s: Settings) -> None:
+    start_broker(s, single(s))
+
+
+def start_broker(s: Settings, b: Broker, cluster_id: str | None = None) -> None:
+    """Write the broker's configuration, format its storage once (with ``cluster_id``,
+    the same for every broker of a cluster; a fresh one by default), start it."""
     jars = kafka_jars(s)
     java = find_jdk(17, f"Kafka {versions()['KAFKA_VERSION']}") / "bin" / "java"
-    base = s.runtime_dir / "kafka"
-    data = s.runtime_dir / "data" / "kafka"
-    base.mkdir(parents=True, exist_ok=True)
-    data.mkdir(parents=True, exist_ok=True)
-    props, log4j = _write_config(s, base, data)
+    b.base.mkdir(parents=True, exist_ok=True)
+    b.data.mkdir(parents=True, exist_ok=True)
+    b.log.parent.mkdir(parents=True, exist_ok=True)
+    props, log4j = _write_config(s, b)
     classpath = f"{jars}/*"
-    if not (data / "meta.properties").exists():
-        # KRaft storage is formatted once with a fresh cluster id (given as --cluster-id=<id>:
+    if not (b.data / "meta.properties").exists():
+        # KRaft storage is formatted once with a cluster id (given as --cluster-id=<id>:
         # a base64 id may start with "-", which would read as an option after a bare -t)
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = cluster_id or new_cluster_id()
         res = subprocess.run([str(java), "-cp", classpath, f"-Dlog4j2.configurationFile={log4j}",
                               "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(props)],
                              capture_output=True, text=True)
         if res.returncode != 0:
             raise ServiceError(f"formatting Kafka storage failed: {(res.stdout + res.stderr).strip()[-400:]}")
-    out = open(log_dir(s) / "kafka.out", "ab")
+    out = open(b.log.with_suffix(".out"), "ab")
     proc = subprocess.Popen(
         # its heap is a setting (KAFKA_HEAP, docs/memory.md); a workshop's few topics need little
-        [str(java), f"-Xms{s.kafka_heap}", f"-Xmx{s.kafka_heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true",
+        [str(java), f"-Xms{b.heap}", f"-Xmx{b.heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true",
          f"-Dlog4j2.configurationFile={log4j}", "-cp", classpath, "kafka.Kafka", str(props)],
         stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-    write_pid_file(pid_file(s, "kafka"), proc.pid)
+    write_pid_file(pid_file(s, b.name), proc.pid)
+
+
+def new_cluster_id() -> str:
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
 
 def healthy(s: Settings) -> bool:

@@ -33,6 +33,7 @@ function readConfig(env = process.env) {
     offersChannel: env.REDIS_OFFERS_CHANNEL || 'offers',
     smsSentKey: env.REDIS_SMS_SENT_COUNTER || 'sms:sent_total',   // the SMS sender's delivery counter
     modelStatusKey: env.REDIS_MODEL_STATUS || 'model:status',     // stage 3's hash: promoted model, last round
+    pipelineSamplesKey: env.REDIS_PIPELINE_SAMPLES || 'pipeline:samples',   // the pipeline collector's list (pipeline.py)
     port: Number(env.DASHBOARD_PORT || 3000),
     host: env.BIND_HOST || '127.0.0.1',
     refreshMs: Number(env.DASHBOARD_REFRESH_MS || 2000),
@@ -47,7 +48,9 @@ function readConfig(env = process.env) {
 function esClientOptions(config) {
   const fs = require('node:fs');
   // Fail fast while Elasticsearch is down: the next tick retries anyway.
-  const options = { node: config.esUrl, requestTimeout: 5000, maxRetries: 0 };
+  // ES_URL may name several nodes, comma-separated: the client moves on when one is down
+  const nodes = config.esUrl.split(',').map((u) => u.trim()).filter(Boolean);
+  const options = { nodes, requestTimeout: 5000, maxRetries: 0 };
   if (config.esApiKey) options.auth = { apiKey: config.esApiKey };
   else if (config.esUsername) options.auth = { username: config.esUsername, password: config.esPassword };
   if (config.esCaFile) options.tls = { ca: fs.readFileSync(config.esCaFile) };

@@ -163,7 +163,8 @@ def test_a_closed_folder_on_the_way_is_named():
 # --- bounds written into the engines' configurations ----------------------------------------
 def test_kafka_bounds_its_topics_and_its_own_log(tmp_path):
     s = Settings(runtime_dir=tmp_path)
-    props, log4j = kafka_broker._write_config(s, tmp_path, tmp_path / "data")
+    tmp_path.joinpath("kafka").mkdir()
+    props, log4j = kafka_broker._write_config(s, kafka_broker.single(s))
     p = props.read_text()
     assert "log.retention.hours=168" in p and "log.retention.bytes=536870912" in p
     assert "log.segment.bytes=134217728" in p            # smaller than retention.bytes, or it never applies
@@ -175,7 +176,8 @@ def test_kafka_bounds_its_topics_and_its_own_log(tmp_path):
 def test_elasticsearch_uses_memory_maps_unless_the_kernel_allows_too_few(monkeypatch, tmp_path, map_count, mmap):
     # Linux's default 65530 is enough for a workshop node (services/elasticsearch_node.py)
     monkeypatch.setattr(elasticsearch_node, "max_map_count", lambda: map_count)
-    text = elasticsearch_node._config(Settings(runtime_dir=tmp_path), tmp_path / "data", tmp_path / "logs")
+    s = Settings(runtime_dir=tmp_path)
+    text = elasticsearch_node._config(s, elasticsearch_node.single(s))
     assert ("node.store.allow_mmap: false" not in text) is mmap
 
 
