@@ -4,8 +4,10 @@ Checks Node.js (20 or newer) and the npm packages (runs `npm ci` once when
 node_modules is missing), starts `node 03.stage4/server.js` with the settings
 from common.config that the server reads (lib/config.js: ES_URL, REDIS_URL,
 INDEX_STAGE3, REDIS_SMS_SENT_COUNTER, ...) passed as environment variables under
-their upper-case names, waits until the page answers, prints its URL and runs
-until Ctrl-C (or SIGTERM), or for --duration seconds.
+their upper-case names, and beside it the pipeline collector (stage4.pipeline,
+its own process: the Pipeline panel's samples; --no-collector leaves it out),
+waits until the page answers, prints its URL and runs until Ctrl-C (or SIGTERM),
+or for --duration seconds.
 
     make stage4                                     # engines up first, then this
     python -m stage4.run_stage4                     # or: python 03.stage4/run_stage4.py
@@ -94,11 +96,15 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--port", type=int, default=s.dashboard_port, help=f"default {s.dashboard_port} (DASHBOARD_PORT)")
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: run until Ctrl-C)")
+    p.add_argument("--no-collector", dest="collector", action="store_false",
+                   help="do not start the pipeline collector (stage4.pipeline) beside the server")
     args = p.parse_args(argv)
 
     node = check_node()
     stop = stop_on_signals()          # Ctrl-C, or SIGTERM from `make demo` or a test
     server = subprocess.Popen([node, str(HERE / "server.js")], env={**os.environ, **dashboard_env(s, args.port)})
+    # the Pipeline panel's samples: the collector, a process of its own (stage4.pipeline)
+    collector = subprocess.Popen([sys.executable, "-m", "stage4.pipeline"]) if args.collector else None
     url = f"http://{s.bind_host}:{args.port}"
     try:
         wait_until_up(url, server, stop)
@@ -112,6 +118,12 @@ def main(argv: list[str] | None = None) -> int:
         if stop.is_set():
             print("stopping the dashboard", flush=True)
     finally:
+        if collector is not None and collector.poll() is None:
+            collector.send_signal(signal.SIGINT)    # it prints its CPU and exits
+            try:
+                collector.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                collector.kill()
         if server.poll() is None:
             server.send_signal(signal.SIGINT)   # server.js closes its connections and exits 0
             try:

@@ -5,7 +5,8 @@
  * (lib/queries.js) and Redis for the SMS counter and stage 3's model status, and
  * pushes the result to every open page over Server-Sent Events (GET /events, event
  * "snapshot"). Notices on the Redis channel `offers` (SMS offers, model rounds) are
- * pushed the moment they arrive (event "notice"). At most DASHBOARD_MAX_CLIENTS pages
+ * pushed the moment they arrive (event "notice"). The Pipeline panel's rows come from the
+ * pipeline collector's samples in Redis (lib/pipeline.js, pipeline.py). At most DASHBOARD_MAX_CLIENTS pages
  * are served at once (then 503), and a page that reads too slowly misses frames
  * instead of making the server buffer them (lib/sse.js).
  * The page and its libraries (c3, d3, topojson, the US atlas) are served from
@@ -23,6 +24,7 @@ const { Client } = require('@elastic/elasticsearch');
 const { readConfig, esClientOptions, bindProblem } = require('./lib/config');
 const { fetchEventStats } = require('./lib/queries');
 const { RedisRelay } = require('./lib/relay');
+const { buildPanel } = require('./lib/pipeline');
 const { SseClients } = require('./lib/sse');
 
 /** Folder of an installed npm package, e.g. packageDir('c3') -> .../node_modules/c3 */
@@ -61,11 +63,15 @@ function createDashboard(config = readConfig(), log = console) {
     }
     let smsSent = null;
     let model = null;
+    let samples = null;
     try {
-      [smsSent, model] = await Promise.all([relay.smsSent(), relay.modelStatus()]);
+      [smsSent, model, samples] = await Promise.all([relay.smsSent(), relay.modelStatus(),
+        relay.pipelineSamples(config.pipelineSamplesKey)]);
     } catch { /* Redis went away between the check and the commands */ }
     next.status.redis = relay.up && smsSent !== null && model !== null ? 'up' : 'down';
     next.model = model;              // stage 3's model status hash ({} before any round), null while Redis is down
+    // the Pipeline panel (lib/pipeline.js): the collector's samples; null while Redis is down
+    next.pipeline = samples === null ? null : buildPanel(samples);
     next.totals = {
       events: next.events ?? null,
       listeners: next.listeners ?? null,

@@ -91,6 +91,12 @@ class RedisRelay extends EventEmitter {
     return { ...(await this.client.hGetAll(this.modelStatusKey)) };   // a plain object for JSON
   }
 
+  /** The pipeline collector's latest samples (JSON strings, newest first), or null while Redis is down. */
+  async pipelineSamples(key, count = 200) {
+    if (!this.client.isReady) return null;
+    return this.client.lRange(key, 0, count - 1);
+  }
+
   async stop() {
     for (const c of [this.client, this.subscriber]) {
       if (c.isReady) await c.close();

@@ -7,7 +7,7 @@
  *               model rounds)
  * Charts are c3.js (on d3 v5); the map is d3-geo with the us-atlas states file.
  * The text of a feed line comes from feed.js (describeNotice), the Model card's from
- * model.js (describeModel), both loaded before this file.
+ * model.js (describeModel), the Pipeline panel's from pipeline.js, all loaded before this file.
  * Each chart is created on the first data and then updated with chart.load(),
  * which animates the change instead of redrawing.
  */
@@ -205,9 +205,42 @@ function renderModel(status) {
   setText('model-labels', m.labels);
 }
 
+/** The Pipeline panel: one row per hop (pipeline.js); null (Redis down) keeps what it shows. */
+function renderPipeline(panel) {
+  if (!panel) return;
+  const box = document.getElementById('pipeline-rows');
+  const SVG = 'http://www.w3.org/2000/svg';
+  const rows = panel.rows.map((row) => {
+    const div = document.createElement('div');
+    div.className = `pipe-row ${row.state}${row.growing ? ' growing' : ''}`;
+    div.dataset.key = row.key;
+    const cell = (cls, text) => {
+      const el = document.createElement('span');
+      el.className = cls;
+      el.textContent = text;
+      return el;
+    };
+    const svg = document.createElementNS(SVG, 'svg');
+    svg.setAttribute('class', 'spark');
+    svg.setAttribute('viewBox', '0 0 160 28');
+    svg.setAttribute('preserveAspectRatio', 'none');
+    for (const points of sparkLines(row.series, panel.at, 10 * 60 * 1000)) {
+      const line = document.createElementNS(SVG, 'polyline');
+      line.setAttribute('points', points);
+      svg.append(line);
+    }
+    div.append(cell('hop', row.hop), cell('what', row.what),
+      cell('now', `${rowNumber(row)}${row.state === 'ok' ? ` ${row.unit}` : ''}`), svg, cell('detail', row.detail));
+    return div;
+  });
+  box.replaceChildren(...rows);
+  setText('pipeline-caption', panelCaption(panel));
+}
+
 function render(s) {
   const { status = {}, totals = {} } = s;
   renderModel(s.model);                 // from Redis: shown even while Elasticsearch is down
+  renderPipeline(s.pipeline);           // from Redis too: it shows an Elasticsearch that is down
   setPill('status-es', status.elasticsearch, 'Elasticsearch');
   setPill('status-redis', status.redis, 'Redis');
   setText('total-events', fmt(totals.events));
