@@ -1,6 +1,7 @@
 """The Logstash pipeline and the Kibana saved objects are text; they must agree
 with common/schema.py and common/config.py (names, columns, formats, fields).
-Kibana: the objects of every stage (00.stage1/kibana, 01.stage2/kibana, 02.stage3/kibana)."""
+Kibana: the objects of every stage (00.stage1/kibana, 01.stage2/kibana, 02.stage3/kibana, and the
+pipeline collector's in 03.stage4/kibana)."""
 import json
 import re
 from pathlib import Path
@@ -14,7 +15,7 @@ from stage1.logstash_dictionaries import DICTIONARIES
 from tools.es_templates import index_fields
 
 STAGE1 = REPO_ROOT / "00.stage1"
-KIBANA_FOLDERS = [REPO_ROOT / f"{stage}/kibana" for stage in ("00.stage1", "01.stage2", "02.stage3")]
+KIBANA_FOLDERS = [REPO_ROOT / f"{stage}/kibana" for stage in ("00.stage1", "01.stage2", "02.stage3", "03.stage4")]
 CONF = (STAGE1 / "logstash_stage1.conf").read_text()
 DEFAULTS = {name: f.default for name, f in Settings.model_fields.items()}
 STAGE1_FIELDS = set(es_mappings(STAGE1_DOC_FIELDS)["properties"])
@@ -194,3 +195,15 @@ def test_es_templates_makes_every_index_the_settings_name():
     """make es-templates (tools/es_templates.py) creates every index before Logstash or Kibana."""
     s = Settings.model_construct()
     assert set(index_fields(s)) == {getattr(s, n) for n in Settings.model_fields if n.startswith("index_")}
+
+
+def test_pipeline_charts_every_hop_over_the_sample_time():
+    """03.stage4/kibana: the collector's index, one chart per hop, each over sampled_at."""
+    objects = saved_objects(REPO_ROOT / "03.stage4" / "kibana")
+    (view,) = [o for o in objects if o["type"] == "index-pattern"]
+    assert view["attributes"]["title"] == DEFAULTS["index_pipeline"]
+    assert view["attributes"]["timeFieldName"] == "sampled_at"
+    used = set().union(*(referenced_fields(o) for o in objects))
+    assert {"file_lag_lines", "kafka_lag", "es_docs_per_s", "deadletters_per_min", "offers_pending"} <= used
+    for chart in (o for o in objects if o["type"] == "visualization"):
+        assert ("sampled_at", "date_histogram") in field_uses(chart), chart["id"]
