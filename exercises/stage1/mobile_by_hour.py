@@ -17,6 +17,19 @@ To do:
 
 Check:        make check-stage1 EX=1.2
 Try it live:  .venv/bin/python exercises/stage1/mobile_by_hour.py
+
+한국어
+------
+과제 1.2 (10분): 시각별 재생 수와 모바일 비율.
+1단계 첫 질문의 전체 형태입니다. 시각별 사용량과 그중 휴대폰 재생의 비율을 구합니다.
+주어진 것: 모든 문서에 `hour`(0-23, UTC)와 `ismobile`(휴대폰 1, PC 0)이 있습니다. ismobile은
+0 아니면 1이므로 재생 몇 건에 대한 평균이 곧 휴대폰 재생의 비율입니다.
+할 일:
+  1. mobile_by_hour_search(): "size": 0, 하루의 시각마다 bucket 하나(24개 모두), 그리고 각 bucket
+     안에 ismobile의 avg 하위 aggregation. 하위 aggregation은 bucket aggregation의 종류 옆
+     "aggs"에 넣습니다(위의 예).
+  2. mobile_by_hour(response): 모든 시각에 대해 {hour: (plays, mobile_share)}. 하위 aggregation의
+     결과는 그 bucket 안에 있습니다: bucket["mobile_share"]["value"].
 """
 
 

@@ -18,6 +18,19 @@ To do:
 
 Check:        make check-stage1 EX=1.1
 Try it live:  .venv/bin/python exercises/stage1/peak_hour.py   (on your ba_realtime index)
+
+한국어
+------
+과제 1.1 (워밍업, 5분): 하루 중 가장 바쁜 시각.
+1단계의 첫 질문은 "사람들은 언제 듣는가?"입니다. Elasticsearch는 재생 한 건도 보내지 않고
+답할 수 있습니다. aggregation이 cluster 안에서 시각별 재생 수를 세고 그 수만 돌려줍니다.
+주어진 것: 1단계 index의 모든 문서에는 재생 시각(0-23, UTC)인 정수 필드 `hour`가 있습니다
+(shipper가 붙임, common/events.py).
+할 일:
+  1. peak_hour_search(): 필드 `hour`에 `terms` aggregation을 건 검색 본문
+     {"size": 0, "aggs": {...}}을 돌려줍니다. 문서가 아니라 bucket이 필요하므로 "size": 0입니다.
+  2. peak_hour(response): Elasticsearch의 응답(dict)에서 가장 바쁜 시각과 그 재생 수를
+     (hour, plays)로 읽습니다. terms aggregation은 bucket을 많은 순으로 돌려줍니다.
 """
 
 

@@ -15,6 +15,18 @@ To do:
 
 Check:        make check-stage1 EX=1.4
 Try it live:  .venv/bin/python exercises/stage1/top_states.py
+
+한국어
+------
+과제 1.4 (10분): 재생이 많은 주와 그 청취자 수.
+1단계의 질문 2와 3입니다. 어느 지역에서 가장 많이 듣는지, 어느 고객이 어디서 듣는지.
+주어진 것: 모든 문서에 `state`(shipper가 zip으로 찾은 두 글자 미국 주, keyword)와
+`customer_id`(keyword)가 있습니다.
+할 일:
+  1. top_states_search(): "size": 0, 재생이 가장 많은 주 5개를 돌려주는 `state`의 terms
+     aggregation, 그리고 주마다 그곳에서 들은 **서로 다른** 고객 수(`cardinality` 하위
+     aggregation. customer_id 값을 세면 재생을 다시 세게 됩니다).
+  2. top_states(response): [(state, plays, customers), ...], 가장 바쁜 주부터.
 """
 
 

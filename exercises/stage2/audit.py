@@ -23,6 +23,19 @@ Your task: audit(es, index, shipped) ->
 
 Check:  make check-stage2 EX=2.4
 Use:    .venv/bin/python exercises/stage2/audit.py FIRST_ID LAST_ID
+
+한국어
+------
+과제 2.4 (20분): 유실도 중복도 없음을 증명하기.
+2단계는 장애가 나도 잃는 것도 중복되는 것도 없다고 약속합니다. Spark는 commit되지 않은
+micro-batch를 다시 실행하고, 모든 쓰기는 멱등합니다(문서 _id가 event_id). 그래도 확인합니다.
+streaming job을 kill -9로 죽였다 다시 시작한 뒤(exercises/stage2/README.ko.md, 2.4) index에는
+보낸 재생이 모두 정확히 한 번씩 있어야 합니다. 개수는 증명이 아닙니다: 하나가 빠지고 다른 하나가
+두 번 저장되면 개수는 맞습니다. 모든 문서의 event_id 필드를 보세요.
+주어진 것: es, index(점검할 index), shipped(보낸 event id들. index에는 다른 실행의 재생도 있을 수
+있으며, 그것은 이 점검의 대상이 아닙니다).
+할 일: audit(es, index, shipped) -> {"missing": [어느 문서에도 없는 id, 정렬],
+"duplicated": [두 개 이상의 문서에 있는 id, 정렬]}.
 """
 from __future__ import annotations
 

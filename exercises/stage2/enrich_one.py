@@ -22,6 +22,18 @@ Your task:
      for the line, enrich_event for the merge.
 
 Check:  make check-stage2 EX=2.1
+
+한국어
+------
+과제 2.1 (워밍업, 5분): Redis로 재생 기록 하나 보강하기.
+streaming job은 `make stage2-import`가 써 둔 고객의 Redis hash(customer:{CustID})를 읽어 재생에
+합칩니다(stage2.enrich.enrich_event). 여기서는 재생 하나에 대해 직접 해 봅니다.
+주어진 것: r(str을 돌려주는 Redis 클라이언트), prefix(모든 고객 키의 앞부분. 채점기는 자기 키를
+쓰므로 직접 입력하지 말고 prefix를 쓰세요), catalog({track_id: {"title", "artist", "length"}}).
+할 일:
+  1. customer_of(r, customer_id, prefix): 고객 hash를 dict로. Redis에 없는 고객은 {}입니다.
+  2. enrich_one(r, line, catalog, prefix): 청취 로그 한 줄 -> 2단계 문서. 줄은 parse_event로,
+     합치기는 enrich_event로 합니다.
 """
 from __future__ import annotations
 

@@ -19,6 +19,19 @@ Your task:
      prediction next to the real figure.
 
 Check:  make check-stage2 EX=2.2
+
+한국어
+------
+과제 2.2 (15분): 관심 기준 4회, 먼저 예측하고 확인하기.
+관심 목록(01.stage2/interest.py): 고객이 한 곡을 3번 이상 재생했고 그중 처음과 마지막 재생이
+event time으로 30분 이내이면(정확히 30:00은 포함, 30:01은 제외) 그 곡에 관심이 있습니다. 샘플
+데이터에서는 data/sample/GROUND_TRUTH.ko.md의 26쌍이 나옵니다. 기준은 설정 INTEREST_MIN_PLAYS입니다.
+할 일:
+  1. 계산하기 **전에**: 4회 기준이면 (고객, 곡) 쌍이 몇 개일까요? PREDICTED_PAIRS_AT_4에 예측값을,
+     그 이유를 한 줄로 적으세요.
+  2. interest_pairs(plays, min_plays, window_minutes): 규칙을 통과하는 (customer_id, track_id)
+     쌍의 set을 pandas로 구합니다. plays의 행 순서는 정해져 있지 않습니다.
+  3. 확인: python exercises/stage2/interest_threshold.py가 예측값과 실제 값을 나란히 보여 줍니다.
 """
 from __future__ import annotations
 

@@ -18,6 +18,16 @@ and plays as int. One search request with aggregations, no documents (size=0).
 Check:  make check-stage2 EX=2.3
 Try it on the stage's index after a stage-2 run:
     .venv/bin/python exercises/stage2/top_tracks.py
+
+한국어
+------
+과제 2.3 (15분): 성별 인기 10곡.
+2단계 문서에는 청취자의 성별이 있으므로 Elasticsearch가 Spark 없이 요청 한 번으로 "여성과 남성은
+무엇을 가장 많이 듣나?"에 답할 수 있습니다.
+주어진 것: es(Elasticsearch 클라이언트), index(보강된 재생의 index. gender와 track_id는 keyword).
+할 일: top_tracks_by_gender(es, index, size) -> {"female": [(track_id, plays), ...], "male": [...]}.
+성별마다 가장 많이 재생된 곡 `size`개를 많은 순으로, track_id와 plays는 int로. aggregation을 쓴
+검색 요청 하나, 문서는 받지 않습니다(size=0).
 """
 from __future__ import annotations
 

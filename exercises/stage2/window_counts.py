@@ -20,6 +20,18 @@ with one row per window and value of the column `by` ("level" or "device"):
     window_start TIMESTAMP, window_end TIMESTAMP, key STRING, plays LONG
 
 Check:  make check-stage2 EX=2.5   (starts Spark: about 15 seconds)
+
+한국어
+------
+과제 2.5 (심화, 40분): window 집계 직접 작성하기.
+단계의 query "stats"(01.stage2/window_stats.py)는 event time의 sliding window로 재생을 셉니다.
+길이 30분, 5분마다 새 window이므로 재생 하나가 window 6개에 들어가고, 각 window는
+[start, start + 30 min)이며 5분 눈금에서 시작합니다. watermark는 재생이 얼마나 늦게 도착해도
+되는지 정합니다. 채점기는 먼저 샘플 재생의 정적 DataFrame에서 모든 window를 pandas oracle과
+비교하고(window 경계에 딱 걸친 재생 포함), 그다음 stream에서 watermark를 확인합니다.
+주어진 것: plays(customer_id, track_id, played_at TIMESTAMP, level, device 컬럼의 Spark DataFrame).
+할 일: plays_per_window(plays, by, length, slide, lateness) -> window와 `by`("level" 또는
+"device") 값마다 한 행: window_start, window_end, key, plays.
 """
 from __future__ import annotations
 

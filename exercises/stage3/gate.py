@@ -24,6 +24,18 @@ of target ids and redis_target_prefix the start of each target's hash
 (ad_target:<id> -> model_version, probability). Use the names from settings.
 
 Check:  make check-stage3 EX=3.3
+
+한국어
+------
+과제 3.3 (15분): gate가 모델을 거부하게 하고, 광고 대상이 그대로임을 보이기.
+gate()(02.stage3/train.py)는 1. 테스트 error가 기준(MODEL_ERROR_THRESHOLD, 0.10) 이하이고
+2. 다수 클래스 baseline 오류율의 절반보다 낮을 때만 모델을 통과시킵니다. 채점기는 Spark 없이
+라운드 두 번을 돌립니다. "v0001"이 채점기 전용 Redis 키에 광고 대상을 게시하고, 샘플 데이터에서
+좋은 모델인 "v0002"를 여러분의 기준으로 한 번(거부되어야 하고 광고 대상은 v0001의 것으로 남아야
+함), 0.10으로 한 번(통과해 교체됨) 판정합니다. Redis를 읽는 방법은 여러분의 current_targets()입니다.
+주어진 것: metrics("error", "baseline_error" 등), r(text를 돌려주는 Redis 클라이언트), settings
+(redis_targets_set은 광고 대상 id의 set, redis_target_prefix는 대상마다의 hash 앞부분. settings의
+이름을 쓰세요).
 """
 from __future__ import annotations
 

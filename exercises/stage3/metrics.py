@@ -20,6 +20,18 @@ When a share has nothing to divide by (the model picked nobody, or nobody clicke
 report 0.0, as stage3.train.evaluate does.
 
 Check:  make check-stage3 EX=3.1
+
+한국어
+------
+과제 3.1 (워밍업, 5분): error, precision, recall, 그리고 baseline.
+학습 라운드마다(02.stage3/train.py) label이 있는 고객 중 학습에 쓰지 않은 20%로 모델을 테스트하고,
+답을 네 종류(혼동 행렬의 tp, fp, fn, tn)로 셉니다. 라운드 로그의 수치가 여기서 나오고, gate는 그중
+두 개로 판정합니다. baseline은 학습 고객의 다수 클래스(``majority``, 0 또는 1)를 늘 답으로 내놓는
+모델입니다.
+할 일: metrics(tp, fp, fn, tn, majority) -> error(틀린 비율), precision(모델이 고른 고객 중 클릭한
+비율), recall(클릭한 고객 중 모델이 고른 비율), baseline_error(늘 ``majority``로 답할 때의 오류율)를
+담은 dict. 나눌 값이 0이면(아무도 고르지 않았거나 아무도 클릭하지 않음) stage3.train.evaluate처럼
+0.0을 씁니다.
 """
 from __future__ import annotations
 

@@ -28,6 +28,23 @@ Your task:
      and with your feature. Is the difference more than one test customer?
 
 Check:  make check-stage3 EX=3.6   (starts Spark: about 30 seconds)
+
+한국어
+------
+과제 3.6 (심화, 40분): 나만의 feature를 만들어 baseline과 비교하기.
+모델은 고객마다 숫자 일곱 개(stage3.features.NUMERIC_FEATURES)와 범주 네 개를 봅니다. 숫자를 하나
+직접 더하고, 단계의 pipeline을 그것과 함께 학습해 비교하세요. 예: 주말 재생 비율, 재생한 날 수,
+가장 좋아하는 곡의 비율(무엇이 중요할까요? data/sample/GROUND_TRUTH.ko.md에 클릭을 뽑은 방법이
+있습니다).
+할 일:
+  1. FEATURE: 새 컬럼의 이름.
+  2. add_feature(plays, features): FEATURE 컬럼 하나를 더한 features. 모든 고객에게 숫자가 있어야
+     합니다(null 없음).
+  3. train_and_evaluate(labelled, numeric): `numeric`을 assembler의 숫자 입력으로 한
+     stage3.train.fit_and_evaluate의 라운드(같은 시드의 80/20 분할, LogisticRegression(**LR_PARAMS),
+     stage3.train.evaluate의 지표에 "coefficients"를 더함).
+  4. 이 파일을 실행하면 baseline, 성능 한계(ceiling), 그리고 feature가 없을 때와 있을 때의 테스트
+     error를 출력합니다. 차이가 테스트 고객 한 명보다 큰가요?
 """
 from __future__ import annotations
 

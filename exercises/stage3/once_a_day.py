@@ -24,6 +24,20 @@ Your task:
      f"{settings.redis_offered_prefix}{customer_id}:{day}" holds, as an int, or None
 
 Check:  make check-stage3 EX=3.4
+
+한국어
+------
+과제 3.4 (20분): 재처리해도 고객당 하루 한 번만 제안하기.
+3단계 streaming job은 micro-batch의 partition마다 stage3.offers.queue_offers를 부릅니다. 광고
+대상 set에 있는 Free·Silver 고객의 재생마다, 시간 순으로 Redis에서 작은 Lua 스크립트가 돕니다:
+키 sms:offered:<customer_id>:<day>가 새로 만들어질 때만 XADD와 PUBLISH를 합니다. 제안 id는
+"<customer_id>-<day>"이고 day는 재생의 UTC 날짜 'YYYY-MM-DD'입니다. 채점기는 샘플 재생으로
+queue_offers를 두 번(두 번째는 순서를 바꾼 재처리) 돌리고 Redis의 내용을 여러분의 답과 비교합니다.
+할 일:
+  1. first_plays(docs, targets) -> {offer_id: 그 제안을 큐에 넣은 재생의 event_id}
+  2. queued_offer_ids(r, stream) -> stream 항목마다의 offer_id, 오래된 것부터
+  3. winning_play(r, settings, customer_id, day) -> 키 f"{settings.redis_offered_prefix}{customer_id}:{day}"가
+     담은 event id(int), 없으면 None
 """
 from __future__ import annotations
 

@@ -25,6 +25,21 @@ stream of its own, runs the stage's SmsSender with your sender, then lets a
 "crashed" consumer read three more offers without acknowledging them.
 
 Check:  make check-stage3 EX=3.5
+
+한국어
+------
+과제 3.5 (20분): 길이 제한이 있는 SMS 업체, 그리고 발송 보고서.
+SMS 발송기(stage3.sms_sender.SmsSender)는 제안 stream을 consumer group "sms-sender"로 읽어 제안을
+sender(실패하면 예외를 던지는 send(offer)를 가진 객체)에 넘깁니다. 실패하면 모두 SMS_MAX_ATTEMPTS번까지
+다시 시도하고, 그래도 안 되면 오류 메시지와 함께 dead letter stream으로 보내고 ack합니다. 전달된
+제안은 그날의 set "<stream>:delivered:<YYYY-MM-DD>"(UTC)에 기록됩니다. 실제 SMS 업체는 길이를
+제한합니다(일반 SMS 한 통은 160자).
+할 일:
+  1. ShortSmsSender(limit).send(offer): 문자는 render_sms(offer)입니다. `limit`자 이하이면 "보냄"
+     (self.sent에 (offer_id, text)를 추가), 더 길면 길이를 밝히는 메시지로 예외를 던집니다.
+  2. delivery_report(r, settings) -> {"queued", "pending", "delivered", "dead"}: stream의 항목 수,
+     group이 읽었지만 아직 ack하지 않은 수(pending 목록), stage3.sms_sender.delivered_sets(settings)의
+     set마다 SCARD를 더한 수, dead letter stream의 항목 수.
 """
 from __future__ import annotations
 

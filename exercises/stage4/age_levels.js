@@ -25,6 +25,17 @@
  *
  * Check:        make check-stage4 EX=4.3
  * Try it live:  node exercises/stage4/age_levels.js     (from the repository root, after make stage2)
+ *
+ * 한국어
+ * ------
+ * 과제 4.3 (20분): 나만의 차트 추가하기, 나이대와 등급별 재생.
+ * 03.stage4/README.ko.md의 "차트 추가하기": 검색의 aggregation 하나와, 그 답을 차트가 그리는 형태로 바꾸는
+ * 변환 하나입니다. 질문은 "나이대별로 누가 돈을 낼까?"입니다.
+ * 할 일:
+ *   1. ageLevelsSearch(): age_band의 terms aggregation 안에 level의 terms aggregation을 둔 { size: 0, aggs }.
+ *   2. ageLevelsColumns(response): 위의 columns. x는 bucket이 온 순서가 아니라 가장 낮은 나이 순('<18'이
+ *      처음, '65+'가 마지막), series는 늘 Free, Silver, Gold 세 개를 이 순서로, 어떤 등급의 재생이 없는
+ *      나이대에는 0을 넣어 모든 값이 자기 나이대 아래에 있게 합니다.
  */
 'use strict';
 

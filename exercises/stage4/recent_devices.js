@@ -21,6 +21,16 @@
  *
  * Check:        make check-stage4 EX=4.1
  * Try it live:  node exercises/stage4/recent_devices.js     (from the repository root)
+ *
+ * 한국어
+ * ------
+ * 과제 4.1 (워밍업, 5분): 최근 몇 분간의 기기별 재생 수.
+ * 대시보드는 재생을 내려받지 않고, aggregation을 담은 검색 본문을 보내 돌아온 수를 그립니다
+ * (03.stage4/lib/queries.js). 그런 한 쌍을 직접 작성하세요.
+ * 할 일:
+ *   1. recentDevicesSearch({ now, minutes }): now - minutes부터 now까지(양 끝 포함)의 재생만 고르는
+ *      range query와 ismobile의 terms aggregation을 담은 { size: 0, query, aggs }. now는 epoch 밀리초입니다.
+ *   2. recentDevices(response): 응답에서 읽은 { mobile, pc }. 재생이 없는 기기는 bucket이 없으니 0입니다.
  */
 'use strict';
 

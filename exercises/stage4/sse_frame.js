@@ -23,6 +23,16 @@
  *
  * Check:        make check-stage4 EX=4.4
  * Try it:       node exercises/stage4/sse_frame.js
+ *
+ * 한국어
+ * ------
+ * 과제 4.4 (15분): 어떤 텍스트에도 안전한 Server-Sent Events frame 하나.
+ * server.js는 Server-Sent Events로 페이지에 보냅니다. 긴 HTTP 응답 하나에 이벤트마다 "frame" 하나를
+ * 쓰고, 각 줄은 "field: value"이며 빈 줄이 이벤트를 보냅니다. 브라우저는 콜론 뒤의 공백을 하나 지우고,
+ * "\n", "\r\n", "\r"은 모두 줄을 끝냅니다.
+ * 할 일: sseFrame(event, data, id)가 frame 하나를 문자열로 돌려줍니다. event가 null/undefined이면 event:
+ * 줄 없음, data가 문자열이면 그 줄마다 data: 줄 하나, 아니면 JSON.stringify(data), id는 선택(undefined이면
+ * id: 줄 없음), event나 id에 줄바꿈이 있으면 Error를 던지고, frame은 빈 줄로 끝냅니다.
  */
 'use strict';
 

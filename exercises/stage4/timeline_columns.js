@@ -23,6 +23,16 @@
  *
  * Check:        make check-stage4 EX=4.2
  * Try it live:  node exercises/stage4/timeline_columns.js     (from the repository root)
+ *
+ * 한국어
+ * ------
+ * 과제 4.2 (10분): 분당 재생 차트의 c3 columns.
+ * 페이지 맨 위 차트는 분마다 휴대폰과 PC 재생을 쌓아 그립니다. c3.js는 "columns"(series마다 이름이
+ * 맨 앞인 배열 하나, 그리고 x축용 'x' 배열)로 그립니다.
+ * 주어진 것: 대시보드 자신의 검색(03.stage4/lib/queries.js의 buildDashboardSearch)에 대한 응답.
+ * response.aggregations.recent.per_minute.buckets는 분마다 bucket 하나(오래된 것부터, 재생 없는 분 포함)이고,
+ * 각 bucket 안의 `mobile`은 ismobile: 1 filter입니다.
+ * 할 일: timelineColumns(response)가 모든 분에 대해 x, mobile, pc 세 column을 돌려줍니다. PC = 전체 - mobile.
  */
 'use strict';
 
