@@ -99,7 +99,8 @@ class _ProgressAsJson:
         pass
 
     def onQueryProgress(self, jevent) -> None:
-        self.listener.on_progress_json(jevent.progress().json())
+        started = time.thread_time()
+        self.listener.on_progress_json(jevent.progress().json(), started)
 
     def onQueryIdle(self, jevent) -> None:
         pass
@@ -132,14 +133,16 @@ class ProgressToRedis(_listener_base()):
             self._jlistenerobj = SparkContext._jvm.PythonStreamingQueryListenerWrapper(_ProgressAsJson(self))
         return self._jlistenerobj
 
-    def on_progress_json(self, text: str) -> None:
-        started = time.thread_time()
+    def on_progress_json(self, text: str, started: float | None = None) -> None:
+        started = time.thread_time() if started is None else started
         progress = json.loads(text)
         query, summary = progress.get("name") or "", progress_summary(self.app, progress)
         # how often this query runs a batch (its trigger, or longer when batches take longer)
         previous = self.last_published.get(query)
         summary["interval_seconds"] = round(summary["published_at"] - previous, 2) if previous else None
         self.last_published[query] = summary["published_at"]
+        # what this listener has cost so far, this callback up to here included (make bench reads it)
+        summary["listener_cpu_seconds"] = round(self.cpu_seconds + time.thread_time() - started, 6)
         self._write(query, summary)
         self.progresses += 1
         self.cpu_seconds += time.thread_time() - started

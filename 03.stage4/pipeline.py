@@ -69,12 +69,14 @@ class FileLag:
     """Bytes and complete lines of the live file after a shipper's saved offset. Lines are
     counted incrementally: each sample reads only what was appended or shipped since the last."""
 
-    def __init__(self, live_file: Path, offsets_dir: Path):
-        self.live_file, self.offsets_dir = live_file, offsets_dir
+    def __init__(self, live_file: Path, offsets_dir: Path, offset_file: Path | None = None):
+        self.live_file, self.offsets_dir, self.given = live_file, offsets_dir, offset_file
         self.cache: tuple[int, int, int, int] | None = None     # inode, offset, end, lines between
 
     def offset_file(self) -> Path | None:
         """The offset file of the shipper that last committed for this live file."""
+        if self.given is not None:
+            return self.given if self.given.exists() else None
         # named as stage1.shipper.default_offset_file names them: shipper-<sink>-<target>-<hash of the path>
         tag = hashlib.sha1(str(self.live_file.resolve()).encode()).hexdigest()[:8]
         files = list(self.offsets_dir.glob(f"shipper-*-{tag}.json"))
@@ -102,7 +104,8 @@ class FileLag:
             except (OSError, ValueError):
                 saved = None
             # shipper-kafka-realtime-1a2b3c4d.json -> kafka:realtime
-            shipper = "-".join(offset_file.stem.split("-")[1:-1]).replace("-", ":", 1)
+            shipper = ("-".join(offset_file.stem.split("-")[1:-1]).replace("-", ":", 1)
+                       if self.given is None else offset_file.name)
         offset = int(saved["offset"]) if saved and int(saved.get("inode", -1)) == st.st_ino else 0
         offset = min(offset, st.st_size)
         with open(self.live_file, "rb") as f:
@@ -181,10 +184,10 @@ class NodeStats:
 
 
 class Collector:
-    def __init__(self, s: Settings):
+    def __init__(self, s: Settings, offset_file: Path | None = None):
         self.s = s
         self.engines = Engines(s)
-        self.file = FileLag(s.live_file, s.runtime_dir / "offsets")
+        self.file = FileLag(s.live_file, s.runtime_dir / "offsets", offset_file)
         self.node: NodeStats | None = None
 
     def node_stats(self) -> NodeStats:
@@ -455,8 +458,8 @@ def status(s: Settings) -> int:
     return 0
 
 
-def run(s: Settings, stop: threading.Event, duration: float | None = None) -> int:
-    c = Collector(s)
+def run(s: Settings, stop: threading.Event, duration: float | None = None, offset_file: Path | None = None) -> int:
+    c = Collector(s, offset_file)
     out = Outputs(c, s)
     print(f"pipeline collector: a sample every {s.pipeline_interval_seconds:g} s -> index {s.index_pipeline} "
           f"and Redis list {s.redis_pipeline_samples}", flush=True)
@@ -487,11 +490,13 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--once", action="store_true", help="one sample, printed as a table (make status)")
     p.add_argument("--duration", type=float, help="sample for this many seconds, then exit")
+    p.add_argument("--offset-file", type=Path,
+                   help="the shipper's offset file (default: the newest .runtime/offsets/shipper-*.json of LIVE_FILE)")
     a = p.parse_args(argv)
     s = get_settings()
     if a.once:
         return status(s)
-    return run(s, stop_on_signals(), a.duration)
+    return run(s, stop_on_signals(), a.duration, a.offset_file)
 
 
 if __name__ == "__main__":

@@ -90,10 +90,15 @@ class Isolated:
                          "REDIS_OFFERED_PREFIX": f"bench_{tag}:{run}:offered:",
                          "REDIS_OFFERS_STREAM": f"bench_{tag}:{run}:offers",
                          "REDIS_OFFERS_CHANNEL": f"bench_{tag}:{run}:offers",
+                         # the pipeline collector and the job's progress listener (stage4.pipeline)
+                         "REDIS_PIPELINE_PROGRESS": f"bench_{tag}:{run}:progress",
+                         "REDIS_PIPELINE_SAMPLES": f"bench_{tag}:{run}:samples",
+                         "INDEX_PIPELINE": f"{name}_pipeline",
                          "TRIGGER_INTERVAL": trigger}
         self.settings = Settings(**{k.lower(): v for k, v in self.env_vars.items()})
         self.env = {**os.environ, **self.env_vars, "PYTHONUNBUFFERED": "1"}
         self.live = work / f"{run}.csv"
+        self.env["LIVE_FILE"] = str(self.live)
         self.checkpoint = work / f"checkpoint-{run}"
         self.index = self.settings.index_stage3 if stage == 3 else self.settings.index_stage2
         self.job_log = work / f"{run}-job.log"
@@ -119,9 +124,15 @@ class Isolated:
         return self.start(argv + (["--max-events", str(max_events)] if max_events else []),
                           work / f"{self.run}-shipper.log")
 
+    def start_collector(self, work: Path) -> subprocess.Popen:
+        """The pipeline collector (stage4.pipeline) on this run's file, topic, indices and keys."""
+        return self.start([PY, "-m", "stage4.pipeline", "--offset-file", str(work / f"{self.run}.offset")],
+                          work / f"{self.run}-collector.log")
+
     def cleanup(self, es) -> None:
         s = self.settings
-        for index in (self.index, s.index_interest, s.index_deadletter, s.index_stats, s.index_profiles):
+        for index in (self.index, s.index_interest, s.index_deadletter, s.index_stats, s.index_profiles,
+                      s.index_pipeline):
             es.options(ignore_status=404).indices.delete(index=index)
             es.options(ignore_status=404).indices.delete_index_template(name=index)
         delete_topics([s.kafka_topic], s)
@@ -213,7 +224,8 @@ def proportional_bytes(pid: int, procs: dict) -> float:
     return procs[pid][3] if pid in procs else 0
 
 
-def by_part(procs: dict, job: int | None, shipper: int | None, column: int) -> dict[str, float]:
+def by_part(procs: dict, job: int | None, shipper: int | None, column: int,
+            collector: int | None = None) -> dict[str, float]:
     """Sum ``column`` (2: CPU seconds, 3: memory: proportional set size) over each part of the pipeline:
     the engines (pids from the service manager, shared with whoever else uses them),
     the shipper, and the streaming job split into its Python driver, Spark's JVM
@@ -227,6 +239,8 @@ def by_part(procs: dict, job: int | None, shipper: int | None, column: int) -> d
             pid = procs[pid][0]
         if shipper in chain:
             return "shipper"
+        if collector is not None and collector in chain:
+            return "pipeline collector"
         if job in chain:
             if chain[0] == job:
                 return "job: Python driver"
@@ -241,23 +255,30 @@ def by_part(procs: dict, job: int | None, shipper: int | None, column: int) -> d
     return parts
 
 
-def cpu_by_part(job: int | None, shipper: int | None) -> dict[str, float]:
-    return by_part(processes(), job, shipper, 2)
+def cpu_by_part(job: int | None, shipper: int | None, collector: int | None = None) -> dict[str, float]:
+    return by_part(processes(), job, shipper, 2, collector)
+
+
+def listener_cpu(iso: Isolated) -> float:
+    """CPU seconds the job's progress listener has spent so far (it publishes its own count)."""
+    s = iso.settings
+    raw = redis_client(s).hgetall(f"{s.redis_pipeline_progress}:{s.kafka_topic}")
+    return max((json.loads(v).get("listener_cpu_seconds", 0.0) for v in raw.values()), default=0.0)
 
 
 class PeakMemory:
     """Samples the memory of each part (PSS) every 0.5 s while a run lasts;
     ``peaks`` holds each part's highest sum and the highest total at one instant."""
 
-    def __init__(self, job: int | None = None, shipper: int | None = None):
-        self.job, self.shipper = job, shipper
+    def __init__(self, job: int | None = None, shipper: int | None = None, collector: int | None = None):
+        self.job, self.shipper, self.collector = job, shipper, collector
         self.peaks: dict[str, float] = {}
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
         while not self.done.wait(0.5):
-            parts = by_part(processes(), self.job, self.shipper, 3)
+            parts = by_part(processes(), self.job, self.shipper, 3, self.collector)
             parts["total"] = sum(parts.values())
             for part, rss in parts.items():
                 self.peaks[part] = max(self.peaks.get(part, 0), rss)
@@ -398,6 +419,7 @@ def latency_run(iso: Isolated, lines: list[str], warmup: list[str], rate: float,
     iso.live.write_text("\n".join(warmup) + "\n")
     job = iso.start_job(work)
     shipper = iso.start_shipper(work)
+    collector = iso.start_collector(work)      # its cost, and the listener's, at this rate
     written: dict[str, float] = {}                  # event id -> wall-clock time of its append
     seen: dict[str, float] = {}                     # event id -> first time a search found it
     finished = threading.Event()
@@ -417,7 +439,7 @@ def latency_run(iso: Isolated, lines: list[str], warmup: list[str], rate: float,
             time.sleep(0.1)
 
     try:
-        with PeakMemory(job.pid, shipper.pid) as memory:
+        with PeakMemory(job.pid, shipper.pid, collector.pid) as memory:
             warm_up(iso, warmup, job, es)
             begin = time.time() + 2.0                 # when the appending starts
             if clock == "live":
@@ -428,7 +450,8 @@ def latency_run(iso: Isolated, lines: list[str], warmup: list[str], rate: float,
             poller = threading.Thread(target=poll, daemon=True)
             poller.start()
             chunk = max(int(rate / 20), 1)         # 20 appends per second
-            cpu_before = cpu_by_part(job.pid, shipper.pid)
+            cpu_before = cpu_by_part(job.pid, shipper.pid, collector.pid)
+            listener_before = listener_cpu(iso)
             time.sleep(max(begin - time.time(), 0))
             start = time.monotonic()
             with open(iso.live, "a") as out:
@@ -442,7 +465,8 @@ def latency_run(iso: Isolated, lines: list[str], warmup: list[str], rate: float,
                     now = time.time()
                     for line in part:
                         written[line.split(",", 1)[0]] = now
-            cpu_after, appending = cpu_by_part(job.pid, shipper.pid), time.monotonic() - start
+            cpu_after, appending = cpu_by_part(job.pid, shipper.pid, collector.pid), time.monotonic() - start
+            listener_seconds = listener_cpu(iso) - listener_before
             finished.deadline = time.monotonic() + 60
             finished.set()
             poller.join()
@@ -450,8 +474,10 @@ def latency_run(iso: Isolated, lines: list[str], warmup: list[str], rate: float,
             kafka.done.set()
             kafka.join()
     finally:
+        stop(collector)
         stop(shipper)
         stop(job)
+    collector_cores = (cpu_after.get("pipeline collector", 0.0) - cpu_before.get("pipeline collector", 0.0)) / appending
     result = {"offered_rate": rate, "seconds": seconds, "trigger": iso.settings.trigger_interval, "clock": clock,
               **quantiles([seen[i] - written[i] for i in seen]),
               "lost_samples": len(sampled) - len(seen),
@@ -464,7 +490,13 @@ def latency_run(iso: Isolated, lines: list[str], warmup: list[str], rate: float,
               "batches": batch_seconds(iso.job_log), "peak_memory_mib": memory.mib(),
               # how much of the machine each part needs at this rate (1.0 = one core)
               "cores_used": {part: round((cpu_after[part] - cpu_before.get(part, 0.0)) / appending, 2)
-                             for part in sorted(cpu_after)}}
+                             for part in sorted(cpu_after)},
+              # what watching the pipeline costs at this rate (1.0 = one core): the collector's
+              # process (from /proc) and the listener inside the job's driver (its own count)
+              "monitoring": {"collector_cores": round(collector_cores, 4),
+                             "listener_cores": round(listener_seconds / appending, 4),
+                             "percent_of_one_core": round(100 * (collector_cores + listener_seconds / appending), 2),
+                             "collector_peak_mib": memory.mib().get("pipeline collector")}}
     if offers:
         delays = [queued[key] - written[event] for key, event in offer_plays.items()
                   if key in queued and event in written]
@@ -603,6 +635,12 @@ def report(result: dict) -> None:
         if used:
             table.add_row("  cores used while appending", f"{sum(used.values()):.2f} of {os.cpu_count()} "
                           f"(job {sum(v for k, v in used.items() if k.startswith('job')):.2f})", "")
+        m = lat.get("monitoring")
+        if m:
+            table.add_row(f"  pipeline collector + progress listener at {rate}",
+                          f"{m['percent_of_one_core']:.2f}% of one core (collector {100 * m['collector_cores']:.2f}%, "
+                          f"listener {100 * m['listener_cores']:.2f}%), collector {m['collector_peak_mib']} MiB",
+                          "<= 2%")
         e = lat["batches"]["enrich"]
         if e.get("samples"):
             table.add_row("  enrichment batch duration p50 / p95",
