@@ -55,6 +55,18 @@ def connector_jars(settings: Settings | None = None) -> list[Path]:
     return [j for j in jars if _artifact(j) not in shipped]
 
 
+# --- the log -------------------------------------------------------------------------
+QUIET_LOG4J = Path(__file__).resolve().parent / "log4j2-quiet.properties"
+
+
+def driver_java_options(s: Settings) -> str:
+    """The driver JVM's options: the settings' own, and the project's quieter log
+    configuration unless VERBOSE=1 (then Spark's default one, with all its warnings)."""
+    if s.verbose or not QUIET_LOG4J.exists():
+        return s.spark_driver_java_options
+    return f"{s.spark_driver_java_options} -Dlog4j2.configurationFile={QUIET_LOG4J.as_uri()}".strip()
+
+
 # --- the project's code for a cluster's executors -------------------------------------
 SECRET_SETTINGS = ("es_api_key", "es_username", "es_password")   # never put in Spark's visible conf
 
@@ -149,12 +161,15 @@ def get_spark(app_name: str, settings: Settings | None = None, kafka: bool = Tru
     # on a cluster, the executors' (pyspark reads PYSPARK_PYTHON when the context starts).
     os.environ["PYSPARK_PYTHON"] = sys.executable if local else executor_python(s)
     os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    # the address Spark binds to: the settings' (otherwise Spark looks it up from the
+    # hostname, and warns when that resolves to a loopback address)
+    os.environ.setdefault("SPARK_LOCAL_IP", s.bind_host)
     builder = (
         SparkSession.builder.appName(app_name)
         .master(s.spark_master)
         .config("spark.ui.enabled", "false")
         .config("spark.driver.memory", s.spark_driver_memory)     # docs/memory.md
-        .config("spark.driver.extraJavaOptions", s.spark_driver_java_options)
+        .config("spark.driver.extraJavaOptions", driver_java_options(s))
         .config("spark.sql.shuffle.partitions", str(s.spark_shuffle_partitions))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.bindAddress", s.bind_host)
