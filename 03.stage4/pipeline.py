@@ -108,15 +108,17 @@ class FileLag:
                        if self.given is None else offset_file.name)
         offset = int(saved["offset"]) if saved and int(saved.get("inode", -1)) == st.st_ino else 0
         offset = min(offset, st.st_size)
+        appended = None                 # complete lines written since the previous sample
         with open(self.live_file, "rb") as f:
             c = self.cache
             if c and c[0] == st.st_ino and c[1] <= offset <= c[2] <= st.st_size:
-                lines = c[3] - self._lines(f, c[1], offset) + self._lines(f, c[2], st.st_size)
+                appended = self._lines(f, c[2], st.st_size)
+                lines = c[3] - self._lines(f, c[1], offset) + appended
             else:
                 lines = self._lines(f, offset, st.st_size)
         self.cache = (st.st_ino, offset, st.st_size, lines)
         return {"file_size_bytes": st.st_size, "file_lag_bytes": st.st_size - offset,
-                "file_lag_lines": lines, "shipper": shipper}
+                "file_lag_lines": lines, "shipper": shipper, "file_appended_lines": appended}
 
 
 # --- the engines ------------------------------------------------------------------------------
@@ -323,9 +325,12 @@ def rows_of(sample: dict) -> list[dict]:
                      "unit": unit, "detail": detail, "kind": kind, "floor": floor, "state": state})
 
     shipper = sample.get("shipper")
+    # in flight: what was appended since the last sample (a shipper ships every 0.1 s), at most one batch
+    appended = sample.get("file_appended_lines")
     row("file", "live file → shipper", "lines not shipped", sample.get("file_lag_lines") if shipper else None,
         "lines", f"{_n(sample.get('file_lag_bytes'))} bytes behind, shipper {shipper}" if shipper
-        else "no shipper has saved an offset for this file yet", floor=LIVE_BATCH_LINES)
+        else "no shipper has saved an offset for this file yet",
+        floor=LIVE_BATCH_LINES if appended is None else max(1, min(LIVE_BATCH_LINES, appended)))
     queries = sample.get("queries", {})
     app = sample.get("spark_app")
     if not queries:

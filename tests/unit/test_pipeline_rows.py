@@ -58,11 +58,12 @@ def test_file_lag_counts_lines_after_the_saved_offset_incrementally(tmp_path):
 
     commit(2)
     assert lag.sample() == {"file_size_bytes": 9, "file_lag_bytes": 7, "file_lag_lines": 2,
-                            "shipper": "kafka:t_topic-x"}
+                            "shipper": "kafka:t_topic-x", "file_appended_lines": 0}
     with open(live, "ab") as f:
         f.write(b"dddd\nee")                       # a half-written line is not counted
     commit(5)
-    assert lag.sample()["file_lag_lines"] == 2 and lag.sample()["file_lag_bytes"] == 11
+    after = lag.sample()
+    assert after["file_lag_lines"] == 2 and after["file_lag_bytes"] == 11 and after["file_appended_lines"] == 1
     live.write_bytes(b"z\n")                        # truncated: counted from the start again
     commit(0)
     assert lag.sample()["file_lag_lines"] == 1
