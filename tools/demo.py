@@ -15,7 +15,8 @@ through the stages' own public functions:
    + ad targets), then generator -> shipper -> Kafka -> streaming job (enrich,
    interest list, targeting) -> Elasticsearch/Redis -> SMS sender, with
    retraining every 10 minutes when live (in the streaming job's own Spark);
-3. beside it, the dashboard (stage4.run_stage4) on http://127.0.0.1:3000.
+3. beside it, the dashboard (stage4.run_stage4) on http://127.0.0.1:3000, with the
+   pipeline collector (stage4.pipeline) that its Pipeline panel draws.
 
 Every demo replays NEW plays (new event ids, continuing the last run's), so the
 dashboard's counts grow from one demo to the next. --duration D makes the run
@@ -95,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     url = f"http://{s.bind_host}:{s.dashboard_port}"
     print(f"==> live pipeline (stage 3) and the dashboard: {url}\n"
           "    look at: plays per minute and mobile share moving, the US map, top tracks,\n"
-          "    and SMS offers appearing in the feed once targeted customers play\n", flush=True)
+          "    and SMS offers appearing in the feed once targeted customers play;\n"
+          "    the Pipeline panel shows each hop's lag (make status prints the same)\n", flush=True)
     stage3_args = run_stage3.parse_args(["--rate", str(args.rate)]
                                         + (["--duration", str(args.duration)] if args.duration else [])
                                         + (["--every", args.every] if args.every else []))
