@@ -20,8 +20,13 @@ $(PY): pyproject.toml
 	@$(PY) -m pip install -q -e '.[dev]'
 	@touch $(PY)
 
-setup: $(PY) ## Create .venv, install the Python project, Node packages, Chromium and docker-compose for the tests
+setup: $(PY) ## Create .venv, install the Python project and the dashboard's Node packages (all the stages and the demo need)
 	@$(PY) -m tools.setup_extras
+
+setup-test: $(PY) ## setup plus what only the tests need: their Node packages, Chromium (browser test), docker-compose
+	@$(PY) -m tools.setup_extras --test
+
+.PHONY: setup-test
 
 doctor: $(PY) ## Check this machine (Python, JDKs, ports, memory, disk, vm.max_map_count, registries)
 	@$(PY) -m tools.doctor
@@ -106,7 +111,7 @@ memory: setup data services-up ## Peak memory of make demo, per process and in t
 bench: setup data services-up ## Throughput, latency p50/p95/p99 (stage 2, stage 3 offers), naive ratio, history load, peak memory; table, JSON, PNG
 	@$(PY) bench/run_bench.py
 
-test: setup data ## Start the engines, run every test (unit, integration, notebooks, Node, browser), stop the engines
+test: setup-test data ## Start the engines, run every test (unit, integration, notebooks, Node, browser), stop the engines
 	@$(PY) -m tools.testrun
 
 test-unit: $(PY) ## Only the fast unit tests (no engines)

@@ -1,15 +1,27 @@
-"""The parts of ``make setup`` that are not Python packages.
+"""The parts of ``make setup`` and ``make setup-test`` that are not Python packages.
 
-* the dashboard's Node packages: ``npm ci`` in 03.stage4 (from the committed lock file)
+``make setup`` (what the stages and ``make demo`` need):
+
+* the dashboard's Node packages: ``npm ci --omit=dev`` in 03.stage4 (from the committed
+  lock file), without the test-only ones (``playwright-core``).
+
+``make setup-test`` (``--test``; what only ``make test`` needs beyond that):
+
+* every Node package of the lock file, the test-only ones too (``npm ci``);
 * Chromium for the headless browser test: Debian's ``chromium`` package (never a
   browser download by a test tool); when not root it prints the command instead.
 * ``docker-compose`` (Debian's package), so a unit test validates docker-compose.yml
   with ``docker-compose config``; it needs no Docker engine. Same rule as Chromium.
 
-Run by ``make setup``; safe to run again (it skips what is already there).
+Safe to run again (it skips what is already there; a full Node install also serves
+``make setup``, so switching between the two never reinstalls).
+
+    python -m tools.setup_extras           # make setup
+    python -m tools.setup_extras --test    # make setup-test
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -37,22 +49,31 @@ def offline_npm_args() -> list[str]:
             "--no-update-notifier"]
 
 
-def install_node_packages() -> None:
+def _stamps(dev: bool) -> list[Path]:
+    """The stamp files whose lock text means "already installed": a full install (dev
+    packages too) serves both; one without them serves only ``dev=False``."""
+    full = DASHBOARD / "node_modules" / ".installed-lock"
+    return [full] if dev else [full, DASHBOARD / "node_modules" / ".installed-lock-omit-dev"]
+
+
+def install_node_packages(dev: bool = True) -> None:
+    """``npm ci`` in 03.stage4; ``dev=False`` leaves out the test-only packages."""
     lock = DASHBOARD / "package-lock.json"
     if not lock.exists():
         return
     npm = shutil.which("npm")
     if not npm:
         sys.exit("ERROR: npm is not installed: install Node.js 20 (https://nodejs.org or your package manager)")
-    stamp = DASHBOARD / "node_modules" / ".installed-lock"
-    if stamp.exists() and stamp.read_text() == lock.read_text():
+    if any(stamp.exists() and stamp.read_text() == lock.read_text() for stamp in _stamps(dev)):
         return
-    print("==> installing the dashboard's Node packages (npm ci)", flush=True)
+    what = "the dashboard's Node packages, with the tests' (npm ci)" if dev else \
+        "the dashboard's Node packages (npm ci --omit=dev)"
+    print(f"==> installing {what}", flush=True)
     # set up from an offline bundle (make offline-setup): from its npm cache, no registry
     offline = offline_npm_args() if offline_bundle_installed() else []
-    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error", *offline], cwd=DASHBOARD,
-                   check=True)
-    stamp.write_text(lock.read_text())
+    subprocess.run([npm, "ci", *([] if dev else ["--omit=dev"]), "--no-audit", "--no-fund", "--loglevel=error",
+                    *offline], cwd=DASHBOARD, check=True)
+    _stamps(dev)[-1].write_text(lock.read_text())
 
 
 def chromium_path() -> str | None:
@@ -91,10 +112,15 @@ def install_docker_compose() -> None:
           "sudo apt-get install docker-compose (macOS: brew install docker-compose)", flush=True)
 
 
-def main() -> None:
-    install_node_packages()
-    install_chromium()
-    install_docker_compose()
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--test", action="store_true",
+                   help="make setup-test: also the tests' Node packages, Chromium and docker-compose")
+    args = p.parse_args(argv)
+    install_node_packages(dev=args.test)
+    if args.test:
+        install_chromium()
+        install_docker_compose()
 
 
 if __name__ == "__main__":

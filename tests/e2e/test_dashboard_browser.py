@@ -45,7 +45,7 @@ from stage2.window_stats import stats_doc_id
 from tools.setup_extras import chromium_path
 
 STAGE4 = REPO_ROOT / "03.stage4"
-CHROMIUM = os.environ.get("CHROMIUM") or chromium_path() or "/usr/bin/chromium"   # make setup installs it
+CHROMIUM = os.environ.get("CHROMIUM") or chromium_path() or "/usr/bin/chromium"   # make setup-test installs it
 SCREENSHOTS = REPO_ROOT / ".runtime" / "screenshots"
 
 ZIPS = ["10001", "94105", "60601", "33130", "98101", "02108", "80202", "30303",
@@ -256,7 +256,7 @@ def check_window_chart(chart: dict, history: list[dict], es: Elasticsearch, inde
 
 @pytest.mark.e2e
 def test_dashboard_in_headless_chromium(engines, unique):
-    assert os.path.exists(CHROMIUM), f"{CHROMIUM} missing: run make setup"
+    assert os.path.exists(CHROMIUM), f"{CHROMIUM} missing: run make setup-test"
     assert (STAGE4 / "node_modules" / "playwright-core").is_dir(), "run: cd 03.stage4 && npm ci"
     names = {"INDEX_STAGE1": f"t_{unique}_1", "INDEX_STAGE2": f"t_{unique}_2",
              "INDEX_STAGE3": f"t_{unique}_3", "INDEX_INTEREST": f"t_{unique}_interest",

@@ -1,7 +1,7 @@
 """docker-compose.yml as far as a machine without a Docker engine can check it.
 
 * ``docker-compose config`` validates the file (the Debian ``docker-compose``
-  package, installed by ``make setup``; the test fails without it, never skips);
+  package, installed by ``make setup-test``; the test fails without it, never skips);
 * both Logstash pipelines are rendered with the environment their compose service
   gives them, substituting ``${VAR}`` / ``${VAR:default}`` as Logstash does: every
   variable is set, every path is absolute and inside a mount of that container,
@@ -37,7 +37,7 @@ VARIABLE = re.compile(r"\$\{([A-Za-z_.][A-Za-z0-9_.]*)(?::([^}]*))?\}")
 def test_docker_compose_config_validates_the_file():
     binary = shutil.which("docker-compose")
     if not binary:
-        pytest.fail("docker-compose is not installed: run make setup (or apt-get install docker-compose)")
+        pytest.fail("docker-compose is not installed: run make setup-test (or apt-get install docker-compose)")
     res = subprocess.run([binary, "-f", str(COMPOSE_FILE), "config", "-q"], cwd=REPO_ROOT,
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
