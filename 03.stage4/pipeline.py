@@ -275,7 +275,7 @@ class Collector:
                              "batch_seconds": p.get("batch_seconds"), "watermark": p.get("watermark"),
                              "behind_latest": p.get("max_offsets_behind_latest"),
                              "age_seconds": round(now - p.get("published_at", now), 1),
-                             "batch_id": p.get("batch_id"),
+                             "batch_id": p.get("batch_id"), "interval_seconds": interval,
                              # what a healthy query holds between two batches
                              "in_flight": round(rate * (interval + (p.get("batch_seconds") or 0.0)))}
             if name in QUERIES and name != "enrich":
@@ -338,7 +338,9 @@ def rows_of(sample: dict) -> list[dict]:
             "no progress from a streaming job yet (make stage2 or make stage3 starts one)", needs=("redis",))
     for name in sorted(queries, key=lambda q: (QUERIES.index(q) if q in QUERIES else 9, q)):
         q = queries[name]
-        stalled = f", no batch for {q['age_seconds']:.0f} s" if q["age_seconds"] > max(60, 3 * q["in_flight"]) else ""
+        # a batch is expected every interval (its trigger, or its last batch's duration when longer)
+        expected = (q.get("interval_seconds") or 0.0) + (q.get("batch_seconds") or 0.0)
+        stalled = f", no batch for {q['age_seconds']:.0f} s" if q["age_seconds"] > max(30.0, 3 * expected) else ""
         detail = (f"{app} {name}: in {_n(q['input_rows_per_s'], 1)}/s, processed {_n(q['processed_rows_per_s'], 1)}/s, "
                   f"batch {_n(q['batch_seconds'], 2)} s" + (f", watermark {q['watermark']}" if q.get("watermark") else "")
                   + stalled)
