@@ -451,12 +451,12 @@ def history(s: Settings, engines: Engines) -> list[dict]:
 
 
 def status(s: Settings) -> int:
-    """`make status`: one sample as a table (rates from two readings a second apart)."""
+    """`make status`: one sample as a table (rates from two readings 2 s apart: the enrichment's trigger)."""
     c = Collector(s)
     try:
         c.engines.read("elasticsearch", lambda: setattr(c, "node", c.node_stats()))
         if c.node is not None:
-            time.sleep(1.0)
+            time.sleep(2.0)
         sample = c.sample()
         rows = mark_growing(rows_of(sample), history(s, c.engines))
         print(table(rows, sample["down_reasons"], s))
