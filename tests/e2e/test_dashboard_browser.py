@@ -261,7 +261,9 @@ def test_dashboard_in_headless_chromium(engines, unique):
     names = {"INDEX_STAGE1": f"t_{unique}_1", "INDEX_STAGE2": f"t_{unique}_2",
              "INDEX_STAGE3": f"t_{unique}_3", "INDEX_INTEREST": f"t_{unique}_interest",
              "INDEX_STATS": f"t_{unique}_stats",
-             "REDIS_OFFERS_CHANNEL": f"t_{unique}:offers"}
+             "REDIS_OFFERS_CHANNEL": f"t_{unique}:offers",
+             # the launcher's pipeline collector writes under names of this test's own
+             "REDIS_PIPELINE_SAMPLES": f"t_{unique}:pipeline_samples", "INDEX_PIPELINE": f"t_{unique}_pipeline"}
     sms_counter = f"t_{unique}:sms_sent_total"
     model_status = f"t_{unique}:model_status"
     s = Settings()
@@ -379,14 +381,15 @@ def test_dashboard_in_headless_chromium(engines, unique):
         es.indices.delete(index=f"t_{unique}_*", ignore_unavailable=True)
         for name in (index, interest, stats):
             es.options(ignore_status=404).indices.delete_index_template(name=name)
-        r.delete(sms_counter, model_status)
+        r.delete(sms_counter, model_status, names["REDIS_PIPELINE_SAMPLES"], f"{names['REDIS_PIPELINE_SAMPLES']}:collector")
 
 
 @pytest.mark.e2e
 def test_dashboard_says_what_it_waits_for_when_engines_are_down():
     """Elasticsearch and Redis unreachable: the page loads and says so, without errors."""
     port, es_port, redis_port = free_port(), free_port(), free_port()
-    env = {**os.environ, "ES_URL": f"http://127.0.0.1:{es_port}", "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
+    env = {**os.environ, "ES_URL": f"http://127.0.0.1:{es_port}", "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+           "KAFKA_PORT": str(free_port())}        # the launcher's pipeline collector finds no engine either
     server = start_dashboard(env, port, launcher=("-m", "stage4.run_stage4"))
     try:
         seen = run_probe(env, port, PROBE="down")
