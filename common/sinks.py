@@ -169,8 +169,11 @@ class KafkaEventProducer:
     alone, since Kafka fails a whole batch for one such message): its stand-in
     (common.events.kafka_rejected_line) goes instead, a dead letter downstream;
     ``rejected`` counts them. Refused for the cluster's state (no leader during a
-    failover, too few in-sync replicas, no acknowledgement in time): ``flush``
-    raises WritesRefused, and the next ``flush`` sends the same messages again."""
+    failover, too few in-sync replicas, no acknowledgement in time): librdkafka
+    retries those itself until message.timeout.ms, storing each message once; after
+    that ``flush`` raises WritesRefused, and the next ``flush`` sends the same messages
+    again. (Then a message the broker wrote but could not acknowledge is in the topic
+    twice, with the same source header; downstream a play is keyed by its event id.)"""
 
     # librdkafka settings; keys are librdkafka's own names
     CONFIG = {"acks": "all",
