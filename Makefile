@@ -31,6 +31,11 @@ setup-test: $(PY) ## setup plus what only the tests need: their Node packages, C
 doctor: $(PY) ## Check this machine (Python, JDKs, ports, memory, disk, vm.max_map_count, registries)
 	@$(PY) -m tools.doctor
 
+check-room: setup ## Teacher's room check (~3 min): engines, bounded stage 2 and 3 runs, dashboard; one line each (WORKSHOP_LANG=ko)
+	@$(PY) -m tools.check_room $(if $(STOP_ENGINES),--stop-engines)
+
+.PHONY: check-room
+
 data: data/tracks.csv ## Generate the deterministic synthetic data set into data/ (skipped when up to date)
 
 data/tracks.csv: tools/datagen.py common/click_model.py common/customers.py common/profiles.py | $(PY)

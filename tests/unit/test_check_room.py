@@ -1,0 +1,61 @@
+"""The room check's lines (tools/check_room.py), in English and Korean, and its own names."""
+from __future__ import annotations
+
+import re
+
+from common.config import Settings
+from exercises.checking import Text
+from tools.check_room import (DASHBOARD, STAGE2, STAGE3, Check, format_line, pad, room_names, skipped,
+                              verdict_line)
+
+OK = Check(STAGE2, True, Text("300 plays searchable, in 35 s", "재생 300건 검색됨, 35초"))
+BAD = Check(STAGE3, False, Text("the bounded run ended with exit code 1", "범위를 정한 실행이 exit code 1로 끝났습니다"),
+            Text("read the end of .runtime/check-room/stage3.log", ".runtime/check-room/stage3.log의 끝부분을 읽으세요"))
+
+
+def test_a_passing_line_starts_with_ok_and_names_the_check_in_each_language():
+    assert format_line(OK, "en") == "ok    stage 2         300 plays searchable, in 35 s"
+    assert format_line(OK, "ko") == "ok    2단계           재생 300건 검색됨, 35초"
+
+
+def test_a_failing_line_says_what_to_do_in_each_language():
+    assert format_line(BAD, "en") == ("FAIL  stage 3         the bounded run ended with exit code 1 "
+                                      "-> what to do: read the end of .runtime/check-room/stage3.log")
+    assert format_line(BAD, "ko") == ("FAIL  3단계           범위를 정한 실행이 exit code 1로 끝났습니다 "
+                                      "-> 할 일: .runtime/check-room/stage3.log의 끝부분을 읽으세요")
+
+
+def test_the_korean_label_is_padded_to_the_same_columns_as_the_english_one():
+    assert pad("2단계", 15) == "2단계" + " " * 10 and pad("stage 2", 15) == "stage 2" + " " * 8
+
+
+def test_every_line_is_one_line_and_its_mark_is_the_same_in_both_languages():
+    for check in (OK, BAD, skipped(DASHBOARD)):
+        for lang in ("en", "ko"):
+            line = format_line(check, lang)
+            assert "\n" not in line
+            assert line.split()[0] == ("ok" if check.ok else "FAIL")
+    assert "할 일" in format_line(skipped(DASHBOARD), "ko") and "대시보드" in format_line(skipped(DASHBOARD), "ko")
+
+
+def test_the_verdict_counts_the_checks_and_names_the_failed_ones():
+    assert verdict_line([OK, OK], 129.4, "en") == (
+        "verdict: READY, all 2 checks passed in 129 s: every stage will run here")
+    assert verdict_line([OK, OK], 129.4, "ko") == (
+        "판정: 준비 완료, 점검 2개 모두 통과(129초): 이 컴퓨터에서 모든 단계가 돌아갑니다")
+    en, ko = verdict_line([OK, BAD], 80, "en"), verdict_line([OK, BAD], 80, "ko")
+    assert en.startswith("verdict: NOT READY, 1 of 2 checks failed (stage 3) in 80 s") and "make check-room" in en
+    assert ko.startswith("판정: 준비 안 됨, 점검 2개 중 1개 실패(3단계, 80초)") and "make check-room" in ko
+
+
+def test_its_names_are_its_own_for_every_index_key_and_the_topic():
+    base = Settings()
+    names = room_names("room_ab12cd", base)
+    defaults = base.model_dump()
+    indices = [f for f in defaults if f.startswith("index_")]
+    keys = [f for f in defaults if f.startswith("redis_") and f not in ("redis_port", "redis_url", "redis_maxmemory")]
+    assert set(names) == {"kafka_topic", *indices, *keys}
+    assert all(re.fullmatch(r"room_ab12cd_[a-z0-9]+", names[f]) for f in indices)
+    assert all(names[f] == f"room_ab12cd:{defaults[f]}" for f in keys)
+    assert names["kafka_topic"] == "room_ab12cd"
+    assert not set(names.values()) & {str(v) for v in defaults.values()}     # no learner's name reused
