@@ -227,7 +227,7 @@ def check_engine(name: str, room: Room, started: list[str]) -> Check:
 # --- the bounded runs -----------------------------------------------------------------------
 def run_bounded(cmd: list[str], room: Room, log: Path, timeout: float) -> tuple[int | None, float]:
     """Run ``cmd`` (its own process group, output to ``log``); (exit code or None on timeout, seconds).
-    On timeout the group gets Ctrl-C, then, if still there after 30 s, SIGKILL: only what it started."""
+    On timeout it gets Ctrl-C, then what is left of its processes SIGKILL (stop_tree)."""
     t0 = time.monotonic()
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=room.env, stdout=out, stderr=subprocess.STDOUT,
@@ -236,30 +236,32 @@ def run_bounded(cmd: list[str], room: Room, log: Path, timeout: float) -> tuple[
             code = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             code = None
-            stop_group(proc, grace=30)
+            stop_tree(proc, grace=45)
         except BaseException:                 # Ctrl-C of the check itself: stop the run first
-            stop_group(proc, grace=30)
+            stop_tree(proc, grace=45)
             raise
     return code, time.monotonic() - t0
 
 
-def stop_group(proc: subprocess.Popen, grace: float) -> None:
-    for sig, wait in ((signal.SIGINT, grace), (signal.SIGKILL, 10)):
+def stop_tree(proc: subprocess.Popen, grace: float) -> None:
+    """Ctrl-C to the run (its stage runner stops its parts in turn), then SIGKILL to whatever
+    is left of the processes it started: only those, found by parent pid (Linux)."""
+    from tools.memwatch import tree_pids
+
+    tree = tree_pids([proc.pid])              # the parts run in sessions of their own
+    try:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=grace)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        tree |= tree_pids([proc.pid])
+    for pid in tree | tree_pids(tree):
         try:
-            os.killpg(proc.pid, sig)
+            os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-            if sig == signal.SIGINT:
-                # the stage's children (Spark's JVM) may outlive their parent by a moment
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            return
-        except subprocess.TimeoutExpired:
-            continue
+            pass
+    proc.wait()
 
 
 def indexed(room: Room, index: str) -> int:
@@ -494,7 +496,12 @@ def main(argv: list[str] | None = None) -> int:
                f"강의실 점검: 엔진, 2단계와 3단계의 범위를 정한 실행(각각 재생 {PLAYS}건, 전용 이름), "
                "대시보드. 3분쯤 걸립니다")(lang), flush=True)
     t0 = time.monotonic()
-    checks = run_checks(lang, args.stop_engines, emit=lambda line: print(line, flush=True))
+    try:
+        checks = run_checks(lang, args.stop_engines, emit=lambda line: print(line, flush=True))
+    except KeyboardInterrupt:                 # the runs are stopped and its names deleted by now
+        print(Text("room check: interrupted; what it created is deleted",
+                   "강의실 점검: 중단했습니다. 점검이 만든 것은 지웠습니다")(lang), flush=True)
+        return 130
     print(verdict_line(checks, time.monotonic() - t0, lang), flush=True)
     return 0 if all(c.ok for c in checks) else 1
 

@@ -1,7 +1,13 @@
 """The room check's lines (tools/check_room.py), in English and Korean, and its own names."""
 from __future__ import annotations
 
+import os
 import re
+import sys
+import time
+from pathlib import Path
+
+import pytest
 
 from common.config import Settings
 from exercises.checking import Text
@@ -59,3 +65,23 @@ def test_its_names_are_its_own_for_every_index_key_and_the_topic():
     assert all(names[f] == f"room_ab12cd:{defaults[f]}" for f in keys)
     assert names["kafka_topic"] == "room_ab12cd"
     assert not set(names.values()) & {str(v) for v in defaults.values()}     # no learner's name reused
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the parts by parent pid in /proc")
+def test_a_run_past_its_timeout_is_stopped_with_the_parts_it_started(tmp_path):
+    """A stage runner's parts run in sessions of their own: they are stopped too."""
+    from tools.check_room import Room, run_bounded
+
+    pid_file = tmp_path / "part.pid"
+    script = ("import subprocess, sys, time\n"
+              "part = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'], start_new_session=True)\n"
+              f"open({str(pid_file)!r}, 'w').write(str(part.pid))\n"
+              "time.sleep(60)\n")
+    room = Room("room_test", tmp_path, tmp_path, Settings(), dict(os.environ))
+    code, took = run_bounded([sys.executable, "-c", script], room, tmp_path / "run.log", timeout=3)
+    assert code is None and took < 20
+    part = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{part}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)          # killed; its zombie is reaped by init
+    assert not Path(f"/proc/{part}").exists() or " Z " in Path(f"/proc/{part}/stat").read_text()
