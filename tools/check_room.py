@@ -196,9 +196,10 @@ def ask_engine(name: str, room: Room) -> Text:
                 f"{s.kafka_bootstrap_servers}에서 topic {s.kafka_topic} 생성(partition {parts}개)")
 
 
-ENGINE_FIX = Text("read the message above; make doctor names what this machine lacks, make logs shows "
-                  "the engine's log",
-                  "위 메시지를 읽으세요. make doctor가 이 컴퓨터에 없는 것을, make logs가 엔진 로그를 보여 줍니다")
+ENGINE_FIX = Text("the message before the arrow names the cause and the fix; make doctor names what this "
+                  "machine lacks, make logs shows the engine's log",
+                  "화살표 앞의 메시지가 원인과 해결법을 알려 줍니다. make doctor가 이 컴퓨터에 없는 것을, "
+                  "make logs가 엔진 로그를 보여 줍니다")
 
 
 def check_engine(name: str, room: Room, started: list[str]) -> Check:

@@ -85,3 +85,33 @@ def test_a_run_past_its_timeout_is_stopped_with_the_parts_it_started(tmp_path):
     while Path(f"/proc/{part}").exists() and time.monotonic() < deadline:
         time.sleep(0.1)          # killed; its zombie is reaped by init
     assert not Path(f"/proc/{part}").exists() or " Z " in Path(f"/proc/{part}/stat").read_text()
+
+
+def test_it_stops_only_the_engines_it_started_and_only_when_asked(monkeypatch, tmp_path):
+    """Redis was running before the check, Elasticsearch and Kafka were started by it."""
+    import services
+    import tools.check_room as room_check
+
+    downed = []
+    monkeypatch.setattr(services, "external", lambda s: False)
+    monkeypatch.setattr(services, "our_pid", lambda s, name: 4242 if name == "redis" else None)
+    monkeypatch.setattr(services, "up", lambda names: None)
+    monkeypatch.setattr(services, "down", lambda names: downed.append(list(names)))
+    monkeypatch.setattr(room_check, "ask_engine", lambda name, room: Text(f"{name} answers", f"{name} 답함"))
+    for name, label in (("check_stage2", STAGE2), ("check_stage3", STAGE3)):
+        monkeypatch.setattr(room_check, name, lambda room, label=label: Check(label, True, Text("fine", "좋음")))
+    monkeypatch.setattr(room_check, "check_dashboard",
+                        lambda room, plays: Check(DASHBOARD, True, Text(f"counts {plays}", f"{plays}건")))
+    monkeypatch.setattr(room_check.Room, "clean_up", lambda self: None)
+    monkeypatch.setattr(room_check, "get_settings", lambda: Settings(runtime_dir=tmp_path))
+
+    lines = []
+    checks = room_check.run_checks("en", stop_engines=False, emit=lines.append)
+    assert [c.ok for c in checks] == [True] * 6 and downed == []
+    assert lines[0].startswith("ok    Redis           redis answers") and "started in" not in lines[0]
+    assert "as make services-up does" in lines[1] and lines[-1] == "ok    dashboard       counts 300"
+
+    lines.clear()
+    room_check.run_checks("ko", stop_engines=True, emit=lines.append)
+    assert downed == [["elasticsearch", "kafka"]]
+    assert lines[-1] == "이 점검이 시작한 엔진을 멈췄습니다: elasticsearch, kafka"
