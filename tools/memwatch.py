@@ -126,11 +126,19 @@ def engine_pids(settings=None) -> dict[int, str]:
     s = settings or get_settings()
     parents = all_parents()
     out = {}
+    from services import multinode
+
     for name in ENGINES:
         pid = our_pid(s, name)
         if pid is not None:
             for p in descendants([pid], parents):
                 out[p] = name
+    for engine in multinode.ENGINES:            # make cluster-up's brokers and nodes
+        for node in multinode.nodes(s, engine):
+            pid = multinode.our_pid(s, node)
+            if pid is not None:
+                for p in descendants([pid], parents):
+                    out[p] = f"{engine} cluster"
     return out
 
 
@@ -170,7 +178,9 @@ def _python_module(argv: list[str]) -> str | None:
 def classify(argv: list[str], name: str = "", engine: str | None = None, parent_part: str | None = None) -> str:
     """The part of the demo a process is, from its command line (and its parent's part)."""
     if engine:
-        return {"elasticsearch": "Elasticsearch", "kafka": "Kafka", "redis": "Redis"}.get(engine, engine)
+        return {"elasticsearch": "Elasticsearch", "kafka": "Kafka", "redis": "Redis",
+                "kafka cluster": "Kafka (cluster of 3)",
+                "elasticsearch cluster": "Elasticsearch (cluster of 3)"}.get(engine, engine)
     joined = " ".join(argv)
     exe = Path(argv[0]).name if argv else name
     if "org.elasticsearch" in joined:
