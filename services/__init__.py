@@ -30,6 +30,8 @@ Where to read what:
     redis_server.py        Redis: its configuration, start and health check
     elasticsearch_node.py  Elasticsearch: the same
     kafka_broker.py        Kafka: the same
+    spark_cluster.py       make cluster-up's Spark standalone master and workers
+    multinode.py           make cluster-up's three Kafka brokers and three Elasticsearch nodes
     manager.py             the engine table, up / down / status / logs / reset
     __main__.py            the command line above
 
