@@ -255,10 +255,14 @@ def reset(settings: Settings | None = None) -> None:
     only the local files go: the external engines' data is not ours to wipe."""
     s = settings or get_settings()
     down(settings=s)
+    if not external(s):
+        from services import multinode
+        if any(multinode.our_pid(s, n) for e in multinode.ENGINES for n in multinode.nodes(s, e)):
+            multinode.down(settings=s)          # make cluster-up's brokers and nodes: their data goes too
     wiped = [s.checkpoint_dir, s.runtime_dir / "offsets", s.runtime_dir / "stage3",
              s.runtime_dir / "spark-tmp", s.runtime_dir / "generator"]
     if not external(s):     # external engines keep their data: only our local files go
-        wiped += [s.runtime_dir / "data", s.runtime_dir / "elasticsearch"]
+        wiped += [s.runtime_dir / "data", s.runtime_dir / "elasticsearch", s.runtime_dir / "cluster"]
     for p in wiped:
         shutil.rmtree(p, ignore_errors=True)
     for f in [s.live_file, *s.runtime_dir.glob("sms_outbox.jsonl*")]:     # the outbox, its rotated file, its lock
