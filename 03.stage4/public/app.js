@@ -230,7 +230,7 @@ function renderPipeline(panel) {
       svg.append(line);
     }
     div.append(cell('hop', row.hop), cell('what', row.what),
-      cell('now', `${rowNumber(row)}${row.state === 'ok' ? ` ${row.unit}` : ''}`), svg, cell('detail', row.detail));
+      cell('now', `${rowNumber(row)}${row.state === 'ok' ? ` ${rowUnit(row)}` : ''}`), svg, cell('detail', row.detail));
     return div;
   });
   box.replaceChildren(...rows);

@@ -39,6 +39,11 @@ function rowNumber(row) {
   return Number(row.value).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
+/** A row's unit for its value: "1 line", "2 lines" ("docs/s" and "/min" stay as they are). */
+function rowUnit(row) {
+  return row.value === 1 && /^[a-z]+s$/.test(row.unit) ? row.unit.slice(0, -1) : row.unit;
+}
+
 /** The panel's caption: how old the last sample is and which engines the collector found down. */
 function panelCaption(panel) {
   if (!panel || panel.at === null) {
@@ -50,4 +55,4 @@ function panelCaption(panel) {
   return `Sampled ${age} s ago.${down}${stale} Red: a lag that grew at each of the last 3 samples.`;
 }
 
-if (typeof module === 'object' && module.exports) module.exports = { sparkLines, rowNumber, panelCaption };
+if (typeof module === 'object' && module.exports) module.exports = { sparkLines, rowNumber, rowUnit, panelCaption };

@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { growing, buildPanel, parseSamples } = require('../lib/pipeline');
-const { sparkLines, rowNumber, panelCaption } = require('../public/pipeline');
+const { sparkLines, rowNumber, rowUnit, panelCaption } = require('../public/pipeline');
 
 const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'growing.json'), 'utf8'));
 
@@ -57,6 +57,9 @@ test('the number shown: grouped, a decimal for rates per second, "down" and "–
   assert.equal(rowNumber({ ...row('k', 3.25), unit: 'docs/s' }), '3.3');
   assert.equal(rowNumber({ ...row('k', null), state: 'down' }), 'down');
   assert.equal(rowNumber(row('k', null)), '–');
+  assert.equal(rowUnit({ ...row('k', 1), unit: 'lines' }), 'line');
+  assert.equal(rowUnit({ ...row('k', 2), unit: 'lines' }), 'lines');
+  assert.equal(rowUnit({ ...row('k', 1), unit: 'docs/s' }), 'docs/s');
   const caption = panelCaption({ at: now, ageMs: 4000, enginesDown: ['elasticsearch'], rows: [] });
   assert.match(caption, /Sampled 4 s ago\. Not answering: elasticsearch\./);
 });
