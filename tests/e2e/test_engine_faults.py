@@ -14,64 +14,27 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import uuid
 
 import pandas as pd
 import pytest
 
 import services
-from common.config import REPO_ROOT, Settings, get_settings
+from common.config import REPO_ROOT, Settings
 from common.events import Rejected, parse_event
 from common.schema import EVENT_COLUMNS
 from tests.cleanup import stage3_names
+from tests.faults_kit import FAST, SAMPLE  # noqa: F401 - FAST: test_multinode takes it from here
 from tests.integration.test_streaming_job import pandas_interest_oracle
 
 pytestmark = pytest.mark.e2e
 
-SAMPLE = REPO_ROOT / "data" / "sample"
 CHUNK = 300                      # lines appended per phase
-# short timeouts and retry pauses, so an outage is noticed and left quickly
-FAST = {"ENGINE_TIMEOUT_SECONDS": "2", "ENGINE_RETRY_CAP_SECONDS": "2", "ENGINE_GIVE_UP_SECONDS": "120"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def private_engines(engines):
-    """Our own engines: only these are killed and paused. Under .runtime/ (not pytest's
-    0700 tmp folder) so the Elasticsearch user can enter it; downloads are shared
-    (``engines``, the shared set, makes sure they are there)."""
-    shared = get_settings()
-    runtime = shared.runtime_dir / f"test-faults-{uuid.uuid4().hex[:8]}"
-    runtime.mkdir(parents=True)
-    s = Settings(runtime_dir=runtime, downloads_dir=shared.downloads_dir, kafka_port=_free_port(),
-                 kafka_controller_port=_free_port(), es_port=_free_port(), redis_port=_free_port(),
-                 data_dir=SAMPLE, trigger_interval="1 second", interest_lateness_minutes=1440)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", **FAST,
-           "RUNTIME_DIR": str(runtime), "DOWNLOADS_DIR": str(shared.downloads_dir),
-           "KAFKA_PORT": str(s.kafka_port), "KAFKA_CONTROLLER_PORT": str(s.kafka_controller_port),
-           "ES_PORT": str(s.es_port), "REDIS_PORT": str(s.redis_port), "DATA_DIR": str(SAMPLE),
-           "TRIGGER_INTERVAL": "1 second",
-           # the sample's plays are hours apart between Kafka partitions: no play is late
-           "INTEREST_LATENESS_MINUTES": "1440"}
-    for name in ("KAFKA_BOOTSTRAP_SERVERS", "ES_URL", "REDIS_URL"):   # derived from the ports
-        env.pop(name, None)
-    try:
-        services.up(settings=s)
-        yield s, env
-    finally:
-        services.down(settings=s)
-        shutil.rmtree(runtime, ignore_errors=True)
+# the private engines are the ``private_engines`` fixture (tests/e2e/conftest.py, one set
+# shared with test_pipeline_faults): SAMPLE, FAST and the set itself are in tests/faults_kit.py
 
 
 # --- the faults ------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """Reading the Pipeline panel through a fault (docs/faults.md, "Watch it on the dashboard").
 
-Private engines (test_engine_faults' fixture: own ports, own .runtime folder; the
-shared engines are never paused) carry a live stage-2 run at 20 plays/s, as `make demo`
-does: live file -> shipper -> Kafka -> streaming job (enrichment) -> Elasticsearch,
-with the collector (stage4.pipeline.Collector) sampling every 2 s and its rows and red
-rule (rows_of, mark_growing) applied as the panel does. Then:
+Private engines (the ``private_engines`` fixture of tests/e2e/conftest.py, shared with
+test_engine_faults: own ports, own .runtime folder; the shared engines are never paused)
+carry a live stage-2 run at 20 plays/s, under names of its own, as `make demo` does:
+live file -> shipper -> Kafka -> streaming job (enrichment) -> Elasticsearch, with the
+collector (stage4.pipeline.Collector) sampling every 2 s and its rows and red rule
+(rows_of, mark_growing) applied as the panel does. Then:
 
 * Elasticsearch paused (SIGSTOP) for 30 s: the collector finds it down, the Spark →
   Elasticsearch row reads "down", the enrich query's Kafka lag grows and turns red while
@@ -30,7 +31,7 @@ import pytest
 
 from common.config import REPO_ROOT, Settings
 from tests.cleanup import kill_tree
-from tests.e2e.test_engine_faults import pause_engine, private_engines  # noqa: F401 - the fixture
+from tests.e2e.test_engine_faults import pause_engine
 from tests.e2e.test_pipeline_lag import plays
 
 pytestmark = pytest.mark.e2e
@@ -72,10 +73,17 @@ class Sampler:
         raise AssertionError(f"{what}: not within {timeout:.0f} s; last {log[-1][2]}")
 
 
-def test_panel_shows_where_the_backlog_grows_and_drains(private_engines, tmp_path):
+def test_panel_shows_where_the_backlog_grows_and_drains(private_engines, unique, tmp_path):
     s0, env = private_engines
-    s = s0.model_copy(update={"live_file": tmp_path / "live.csv", "engine_timeout_seconds": 2.0})
-    env = {**env, "LIVE_FILE": str(s.live_file)}
+    # names of its own on the private engines, which test_engine_faults' runs use too
+    p = f"t_{unique}"
+    names = {"kafka_topic": p, "index_stage2": f"{p}_enriched", "index_deadletter": f"{p}_dead",
+             "index_interest": f"{p}_interest", "index_stats": f"{p}_stats", "index_profiles": f"{p}_profiles",
+             "redis_customer_prefix": f"{p}:customer:", "redis_interest_prefix": f"{p}:interest:",
+             "redis_offers_stream": f"{p}:offers", "redis_offers_dead_stream": f"{p}:offers:dead",
+             "redis_model_status": f"{p}:model", "live_file": str(tmp_path / "live.csv")}
+    s = s0.model_copy(update={**names, "live_file": tmp_path / "live.csv", "engine_timeout_seconds": 2.0})
+    env = {**env, **{k.upper(): v for k, v in names.items()}}
     s.live_file.touch()
 
     def start(name, *argv):

@@ -1,9 +1,10 @@
 """Fixtures for the integration tests that run the stage-2 job in this process.
 
-``spark`` is one local Spark session per test module; ``stage2`` gives a test its
-own topic, indices, Redis prefixes and data folder (a 3-track catalog and one
-customer) and removes them afterwards. The helpers that use them are in
-``tests/stage2_kit.py``.
+``spark`` is one local Spark session for every module that asks for it (each JVM start
+costs seconds of both cores; the tests leave no query running and set nothing on the
+session that another test reads); ``stage2`` gives a test its own topic, indices, Redis
+prefixes and data folder (a 3-track catalog and one customer) and removes them
+afterwards. The helpers that use them are in ``tests/stage2_kit.py``.
 """
 from __future__ import annotations
 
@@ -13,13 +14,23 @@ from tests.stage2_kit import stage2_settings
 from tests.cleanup import drop_test_resources
 
 
+@pytest.fixture(scope="session")
+def _spark_stopped_at_the_end():
+    yield
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession()
+    if session is not None:
+        session.stop()
+
+
 @pytest.fixture(scope="module")
-def spark(engines, request):
+def spark(engines, _spark_stopped_at_the_end):
+    """The session an earlier module started (getOrCreate), or a new one if none runs
+    (or a test elsewhere stopped its own, which getOrCreate may have handed it)."""
     from common.spark import get_spark
 
-    session = get_spark(f"test-{request.module.__name__.rsplit('.', 1)[-1]}")
-    yield session
-    session.stop()
+    return get_spark("integration-tests")
 
 
 @pytest.fixture

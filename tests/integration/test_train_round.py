@@ -18,15 +18,12 @@ pytestmark = pytest.mark.integration
 def env(engines, unique, tmp_path):
     from common.clients import redis_client
     from common.config import Settings
-    from common.spark import get_spark
 
     s = Settings(runtime_dir=tmp_path, redis_targets_set=f"t_{unique}:targets",
                  redis_target_prefix=f"t_{unique}:target:", redis_model_status=f"t_{unique}:model",
                  redis_offers_channel=f"t_{unique}:channel")
     r = redis_client(s)
-    spark = get_spark("test-stage3-rounds", s, kafka=False)
-    yield s, r, spark
-    spark.stop()
+    yield s, r
     keys = list(r.scan_iter(f"t_{unique}*"))
     if keys:
         r.delete(*keys)
@@ -43,8 +40,8 @@ def expected_targets(features, rule) -> set[int]:
     return set(rows[clicks & rows.level.isin(["Free", "Silver"])].customer_id)
 
 
-def test_pass_replaces_fail_keeps(env):
-    s, r, spark = env
+def test_pass_replaces_fail_keeps(env, spark):     # spark: tests/integration/conftest.py's session
+    s, r = env
     night = crafted_features(spark, 300, 1, "night")
     first = train.train_round(s, night, night, {"source": "crafted"}, r)
     assert first["gate"]["passed"]
@@ -84,7 +81,7 @@ def test_pass_replaces_fail_keeps(env):
 
 
 def test_target_swap_never_shows_an_empty_set(env):
-    s, r, _ = env
+    s, r = env
     publish_targets(r, s, "v0001", {c: 0.9 for c in range(1, 2001)})
     seen_empty, stop = [], threading.Event()
 
@@ -122,7 +119,7 @@ class CrashBeforeSwap:
 
 
 def test_a_round_that_crashes_mid_swap_leaves_no_lasting_temp_set(env):
-    s, r, _ = env
+    s, r = env
     with pytest.raises(RuntimeError):
         publish_targets(CrashBeforeSwap(r), s, "v0009", {1: 0.9, 2: 0.8})
     [left] = r.scan_iter(f"{s.redis_targets_set}:next:*")
