@@ -210,7 +210,8 @@ def classify(argv: list[str], name: str = "", engine: str | None = None, parent_
             return PY_MODULES[module]
         if module == "tools.memwatch":
             return "memwatch"
-        if module == "pytest" or "pytest" in joined:
+        # pytest-xdist's workers (make test runs two) start as execnet's bootstrap line
+        if module == "pytest" or "pytest" in joined or "exec(eval(sys.stdin.readline()))" in joined:
             return "pytest"
         return f"Python ({module})" if module else "Python (other)"
     if exe in ("make", "bash", "sh") or name in ("make", "bash", "sh"):
