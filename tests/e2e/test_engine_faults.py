@@ -164,9 +164,7 @@ def test_pipeline_survives_engine_and_shipper_faults(private_engines, tmp_path, 
     s, env = private_engines
     lines = source_lines(7 * CHUNK)
     chunks = [lines[i * len(lines) // 7:(i + 1) * len(lines) // 7] for i in range(7)]
-    code = subprocess.run([sys.executable, "-m", "stage2.import_customers"], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert code.returncode == 0, code.stdout + code.stderr
+    import_customers(env, timeout=120)
     run = LiveRun(s, env, tmp_path)
     took: dict[str, float] = {}
     try:
@@ -341,6 +339,28 @@ def test_query_failed_by_an_outage_is_restarted_then_the_job_gives_up(private_en
 STAGE3_TARGETS = {91: 0.9, 199: 0.8, 111: 0.9, 52: 0.7, 196: 0.8, 159: 0.9, 1: 0.6, 94: 0.7, 186: 0.9, 89: 0.8}
 
 
+def import_customers(env: dict, timeout: float) -> None:
+    """stage2.import_customers into the run's Redis, as ``make stage2-import`` does."""
+    code = subprocess.run([sys.executable, "-m", "stage2.import_customers"], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    assert code.returncode == 0, code.stdout + code.stderr
+
+
+def stage3_setup(s0: Settings, env0: dict, prefix: str, import_timeout: float):
+    """A stage-3 run's own names (its customers keep the engines' default prefix), its
+    customers imported and STAGE3_TARGETS published; returns (settings, env, redis)."""
+    from common.clients import redis_client
+    from stage3.targets import publish_targets
+
+    names = {k: v for k, v in stage3_names(prefix).items() if k != "redis_customer_prefix"}
+    s = s0.model_copy(update=names)
+    env = {**env0, **{k.upper(): v for k, v in names.items()}, "OFFER_EXPLORE_SHARE": "0"}
+    r = redis_client(s)
+    import_customers(env, import_timeout)
+    publish_targets(r, s, "v0001", STAGE3_TARGETS)
+    return s, env, r
+
+
 class Stage3Run(LiveRun):
     """Stage 3 live: the live file -> shipper -> Kafka -> stage 3's streaming job (enrich,
     interest list, offers) -> Elasticsearch and Redis -> the SMS sender -> an outbox file."""
@@ -399,19 +419,8 @@ def test_stage3_survives_redis_killed_es_paused_45s_and_kafka_killed(private_eng
     no part is restarted by the test. Then, against an oracle from the lines written:
     every play in the stage-3 index once, the interest list exact, and each targeted Free
     or Silver customer exactly one SMS for each day they played; nobody else any."""
-    from common.clients import redis_client
-    from stage3.targets import publish_targets
-
     s0, env0 = private_engines
-    # the run's own names; its customers keep the private engines' default prefix
-    names = {k: v for k, v in stage3_names("s3faults").items() if k != "redis_customer_prefix"}
-    s = s0.model_copy(update=names)
-    env = {**env0, **{k.upper(): v for k, v in names.items()}, "OFFER_EXPLORE_SHARE": "0"}
-    r = redis_client(s)
-    code = subprocess.run([sys.executable, "-m", "stage2.import_customers"], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert code.returncode == 0, code.stdout + code.stderr
-    publish_targets(r, s, "v0001", STAGE3_TARGETS)
+    s, env, r = stage3_setup(s0, env0, "s3faults", import_timeout=120)
 
     lines = (SAMPLE / "tracks.csv").read_text().splitlines()[:6 * CHUNK]     # three days of plays
     chunks = [lines[i * CHUNK:(i + 1) * CHUNK] for i in range(6)]

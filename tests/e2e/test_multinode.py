@@ -20,8 +20,6 @@ import random
 import shutil
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -30,12 +28,12 @@ import pandas as pd
 import pytest
 
 import services
-from common.config import REPO_ROOT, Settings, get_settings
+from common.config import Settings, get_settings
 from common.events import Rejected, parse_event
 from common.schema import EVENT_COLUMNS
 from services import multinode
-from tests.cleanup import stage3_names
-from tests.e2e.test_engine_faults import (CHUNK, FAST, SAMPLE, STAGE3_TARGETS, LiveRun, Stage3Run, all_docs, indexed,
+from tests.e2e.test_engine_faults import (CHUNK, FAST, SAMPLE, STAGE3_TARGETS, LiveRun, Stage3Run, all_docs,
+                                          import_customers, indexed, stage3_setup,
                                           stage3_searchable, wait_until_searchable)
 from tests.integration.test_streaming_job import pandas_interest_oracle
 
@@ -164,9 +162,7 @@ def report(capsys, title: str, took: dict[str, float]) -> None:
 # --- the runs ------------------------------------------------------------------------------
 def test_stage2_loses_the_partition_leader_and_an_es_node_and_nothing_else(clusters, tmp_path, capsys):
     base, s, env = clusters
-    code = subprocess.run([sys.executable, "-m", "stage2.import_customers"], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=180)
-    assert code.returncode == 0, code.stdout + code.stderr
+    import_customers(env, timeout=180)
     plays = (SAMPLE / "tracks.csv").read_text().splitlines()[:5 * CHUNK]
     lines = plays[:2 * CHUNK] + ["malformed line on the cluster"] + plays[2 * CHUNK:]
     chunks = [lines[:CHUNK], lines[CHUNK:2 * CHUNK + 1], lines[2 * CHUNK + 1:3 * CHUNK + 1],
@@ -220,18 +216,8 @@ def es_replicas(s: Settings, index: str) -> int:
 
 
 def test_stage3_loses_the_partition_leader_and_an_es_node_and_sends_each_sms_once(clusters, tmp_path, capsys):
-    from common.clients import redis_client
-    from stage3.targets import publish_targets
-
     base, s0, env0 = clusters
-    names = {k: v for k, v in stage3_names("s3cluster").items() if k != "redis_customer_prefix"}
-    s = s0.model_copy(update=names)
-    env = {**env0, **{k.upper(): v for k, v in names.items()}, "OFFER_EXPLORE_SHARE": "0"}
-    r = redis_client(s)
-    code = subprocess.run([sys.executable, "-m", "stage2.import_customers"], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=180)
-    assert code.returncode == 0, code.stdout + code.stderr
-    publish_targets(r, s, "v0001", STAGE3_TARGETS)
+    s, env, r = stage3_setup(s0, env0, "s3cluster", import_timeout=180)
     lines = (SAMPLE / "tracks.csv").read_text().splitlines()[:4 * CHUNK]
     chunks = [lines[i * CHUNK:(i + 1) * CHUNK] for i in range(4)]
     run = Stage3Run(s, env, tmp_path)

@@ -7,7 +7,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 from common.config import Settings
 from exercises.checking import Text
@@ -67,7 +66,6 @@ def test_its_names_are_its_own_for_every_index_key_and_the_topic():
     assert not set(names.values()) & {str(v) for v in defaults.values()}     # no learner's name reused
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the parts by parent pid in /proc")
 def test_a_run_past_its_timeout_is_stopped_with_the_parts_it_started(tmp_path):
     """A stage runner's parts run in sessions of their own: they are stopped too."""
     from tools.check_room import Room, run_bounded
