@@ -135,9 +135,11 @@ class ToKafka:
 
 
 def default_offset_file(settings: Settings, sink: str, target: str, live_file: Path) -> Path:
-    """One offset file per (sink, target, live file): shipping to a new index starts over."""
+    """One offset file per (sink, target, live file, engine): shipping to a new index, or
+    to another Kafka or Elasticsearch (a cluster: Settings.place_tag), starts over."""
     tag = hashlib.sha1(str(live_file.resolve()).encode()).hexdigest()[:8]
-    return settings.runtime_dir / "offsets" / f"shipper-{sink}-{target}-{tag}.json"
+    place = settings.place_tag("kafka" if sink == "kafka" else "elasticsearch")
+    return settings.runtime_dir / "offsets" / f"shipper-{sink}-{target}{place}-{tag}.json"
 
 
 class OwnPlays:

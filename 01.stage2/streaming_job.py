@@ -156,8 +156,10 @@ def parse_args(argv: list[str] | None = None, app: str = "stage2", doc: str | No
 
 # --- set-up ----------------------------------------------------------------------------
 def checkpoint_root(settings: Settings, opts: JobOptions, index: str) -> Path:
-    # Named after topic and index: another topic or index starts from the beginning.
-    name = f"{opts.app}-{settings.kafka_topic}-{index}" + ("-naive" if opts.naive else "")
+    # Named after topic and index: another topic or index starts from the beginning; and
+    # after the Kafka it reads (Settings.place_tag): a cluster's offsets are not this broker's.
+    name = (f"{opts.app}-{settings.kafka_topic}{settings.place_tag('kafka')}-{index}"
+            + ("-naive" if opts.naive else ""))
     return opts.checkpoint_dir or settings.checkpoint_dir / name
 
 

@@ -12,6 +12,7 @@ configuration only.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from functools import lru_cache
@@ -211,6 +212,19 @@ class Settings(BaseSettings):
     @property
     def checkpoint_dir(self) -> Path:
         return self.runtime_dir / "checkpoints"
+
+    def place_tag(self, engine: str) -> str:
+        """'' for this machine's own single node of ``engine`` ("kafka" or "elasticsearch"),
+        '@<hash of its addresses>' for any other (a cluster, a shared one). Checkpoints and
+        shipper offsets carry it in their names: offsets saved against one Kafka are never
+        read against another, whose topic has other offsets ("offset was changed")."""
+        if engine == "kafka":
+            given, own = self.kafka_bootstrap_servers, f"{self.bind_host}:{self.kafka_port}"
+        else:
+            given, own = self.es_url, f"http://{self.bind_host}:{self.es_port}"
+        if given.strip().rstrip("/") == own:
+            return ""
+        return "@" + hashlib.sha1(given.strip().encode()).hexdigest()[:6]
 
     @property
     def es_urls(self) -> list[str]:

@@ -54,3 +54,20 @@ def test_a_new_topic_has_a_copy_per_broker_up_to_three_and_one_fewer_in_sync():
     assert replication(s, 3) == (3, 2)
     assert replication(s, 5) == (3, 2)
     assert replication(Settings(kafka_replication_factor=2, kafka_min_insync_replicas=2), 3) == (2, 2)
+
+
+def test_checkpoints_and_shipper_offsets_kept_for_a_cluster_are_never_read_against_the_single_node(tmp_path):
+    from stage1.shipper import default_offset_file
+    from stage2 import streaming_job as job
+
+    single = Settings(runtime_dir=tmp_path)
+    cluster = multinode.client_settings(single)
+    assert single.place_tag("kafka") == single.place_tag("elasticsearch") == ""
+    assert cluster.place_tag("kafka").startswith("@") and cluster.place_tag("elasticsearch").startswith("@")
+    opts = job.JobOptions()
+    names = {job.checkpoint_root(s, opts, "ba_realtime2").name for s in (single, cluster)}
+    assert len(names) == 2 and f"stage2-{single.kafka_topic}-ba_realtime2" in names
+    live = tmp_path / "live.log"
+    for sink, target in (("kafka", "realtime"), ("es", "ba_realtime")):
+        files = {default_offset_file(s, sink, target, live) for s in (single, cluster)}
+        assert len(files) == 2 and all(f.name.startswith(f"shipper-{sink}-{target}") for f in files)
