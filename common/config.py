@@ -201,9 +201,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _fill_urls(self) -> "Settings":
         if not self.kafka_bootstrap_servers:
-            self.kafka_bootstrap_servers = f"{self.bind_host}:{self.kafka_port}"
+            self.kafka_bootstrap_servers = self._own_address("kafka")
         if not self.es_url:
-            self.es_url = f"http://{self.bind_host}:{self.es_port}"
+            self.es_url = self._own_address("elasticsearch")
         if not self.redis_url:
             self.redis_url = f"redis://{self.bind_host}:{self.redis_port}/0"
         return self
@@ -213,16 +213,19 @@ class Settings(BaseSettings):
     def checkpoint_dir(self) -> Path:
         return self.runtime_dir / "checkpoints"
 
+    def _own_address(self, engine: str) -> str:
+        """Where this machine's own single node of ``engine`` listens (the services package's)."""
+        if engine == "kafka":
+            return f"{self.bind_host}:{self.kafka_port}"
+        return f"http://{self.bind_host}:{self.es_port}"
+
     def place_tag(self, engine: str) -> str:
         """'' for this machine's own single node of ``engine`` ("kafka" or "elasticsearch"),
         '@<hash of its addresses>' for any other (a cluster, a shared one). Checkpoints and
         shipper offsets carry it in their names: offsets saved against one Kafka are never
         read against another, whose topic has other offsets ("offset was changed")."""
-        if engine == "kafka":
-            given, own = self.kafka_bootstrap_servers, f"{self.bind_host}:{self.kafka_port}"
-        else:
-            given, own = self.es_url, f"http://{self.bind_host}:{self.es_port}"
-        if given.strip().rstrip("/") == own:
+        given = self.kafka_bootstrap_servers if engine == "kafka" else self.es_url
+        if given.strip().rstrip("/") == self._own_address(engine):
             return ""
         return "@" + hashlib.sha1(given.strip().encode()).hexdigest()[:6]
 

@@ -27,11 +27,6 @@ import services
 from common.config import REPO_ROOT, get_settings
 
 
-def _note_end(proc: subprocess.Popen, ended: list[float]) -> None:
-    proc.wait()
-    ended.append(time.monotonic())
-
-
 def main() -> int:
     s = get_settings()
     already = {n for n in services.ENGINES if services.our_pid(s, n) is not None}
@@ -53,15 +48,17 @@ def main() -> int:
             node = subprocess.Popen(["node", "--test", "--test-concurrency=1", "test/"], cwd=node_tests.parent,
                                     env=env, stdout=node_log, stderr=subprocess.STDOUT)
             node_started, node_ended = time.monotonic(), []
-            threading.Thread(target=_note_end, args=(node, node_ended), daemon=True).start()
+            # notes when the Node tests ended, for the time printed after pytest's output
+            node_waiter = threading.Thread(target=lambda: (node.wait(), node_ended.append(time.monotonic())),
+                                           daemon=True)
+            node_waiter.start()
         print("==> pytest (unit, integration, e2e, notebooks)", flush=True)
         parallel = ["-n", str(workers), "--dist", "loadgroup", "--no-loadscope-reorder"] if workers > 1 else []
         rc = subprocess.run([sys.executable, "-m", "pytest", "-ra", "--durations=25", *parallel, *args],
                             cwd=REPO_ROOT).returncode
         if node is not None:
-            rc_node = node.wait()
-            time.sleep(0.1)       # the thread notes when it ended
-            took = (node_ended or [time.monotonic()])[0] - node_started
+            node_waiter.join()
+            rc_node, took = node.returncode, node_ended[0] - node_started
             print(f"==> node --test (dashboard): {took:.0f}s, exit code {rc_node}; its output:", flush=True)
             node_log.seek(0)
             sys.stdout.buffer.write(node_log.read())

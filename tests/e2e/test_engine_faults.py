@@ -27,7 +27,7 @@ from common.config import REPO_ROOT, Settings
 from common.events import Rejected, parse_event
 from common.schema import EVENT_COLUMNS
 from tests.cleanup import stage3_names
-from tests.faults_kit import FAST, SAMPLE  # noqa: F401 - FAST: test_multinode takes it from here
+from tests.faults_kit import SAMPLE
 from tests.integration.test_streaming_job import pandas_interest_oracle
 
 pytestmark = pytest.mark.e2e

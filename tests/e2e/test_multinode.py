@@ -32,9 +32,9 @@ from common.config import Settings, get_settings
 from common.events import Rejected, parse_event
 from common.schema import EVENT_COLUMNS
 from services import multinode
-from tests.e2e.test_engine_faults import (CHUNK, FAST, SAMPLE, STAGE3_TARGETS, LiveRun, Stage3Run, all_docs,
-                                          import_customers, indexed, stage3_setup,
-                                          stage3_searchable, wait_until_searchable)
+from tests.e2e.test_engine_faults import (CHUNK, STAGE3_TARGETS, LiveRun, Stage3Run, all_docs, import_customers,
+                                          indexed, stage3_setup, stage3_searchable, wait_until_searchable)
+from tests.faults_kit import FAST, SAMPLE
 from tests.integration.test_streaming_job import pandas_interest_oracle
 
 pytestmark = pytest.mark.e2e

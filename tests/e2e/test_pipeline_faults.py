@@ -30,7 +30,7 @@ import time
 import pytest
 
 from common.config import REPO_ROOT, Settings
-from tests.cleanup import kill_tree
+from tests.cleanup import kill_tree, stage3_names
 from tests.e2e.test_engine_faults import pause_engine
 from tests.e2e.test_pipeline_lag import plays
 
@@ -76,14 +76,9 @@ class Sampler:
 def test_panel_shows_where_the_backlog_grows_and_drains(private_engines, unique, tmp_path):
     s0, env = private_engines
     # names of its own on the private engines, which test_engine_faults' runs use too
-    p = f"t_{unique}"
-    names = {"kafka_topic": p, "index_stage2": f"{p}_enriched", "index_deadletter": f"{p}_dead",
-             "index_interest": f"{p}_interest", "index_stats": f"{p}_stats", "index_profiles": f"{p}_profiles",
-             "redis_customer_prefix": f"{p}:customer:", "redis_interest_prefix": f"{p}:interest:",
-             "redis_offers_stream": f"{p}:offers", "redis_offers_dead_stream": f"{p}:offers:dead",
-             "redis_model_status": f"{p}:model", "live_file": str(tmp_path / "live.csv")}
+    names = {**stage3_names(f"t_{unique}"), "index_stage2": f"t_{unique}_enriched"}
     s = s0.model_copy(update={**names, "live_file": tmp_path / "live.csv", "engine_timeout_seconds": 2.0})
-    env = {**env, **{k.upper(): v for k, v in names.items()}}
+    env = {**env, **{k.upper(): v for k, v in names.items()}, "LIVE_FILE": str(s.live_file)}
     s.live_file.touch()
 
     def start(name, *argv):
