@@ -160,6 +160,25 @@ def all_docs(s: Settings, index: str) -> list[dict]:
     return [{"_id": h["_id"], **h["_source"]} for h in helpers.scan(es, index=index)]
 
 
+def interest_docs(s: Settings) -> dict:
+    """The interest list as indexed: ``{customer-track: (first_play, last_play, plays)}``."""
+    return {d["_id"]: (d["first_play"], d["last_play"], d["plays"]) for d in all_docs(s, s.index_interest)}
+
+
+def wait_for_interest(s: Settings, expected: dict, alive=lambda: None, extra=lambda: True,
+                      timeout: float = 90) -> None:
+    """The interest list (and ``extra``) come from slower queries: wait until the list
+    equals ``expected`` (a pair's play count can still grow after the pair is there)
+    or the time is up, then a little longer, so a spurious extra pair would show up.
+    The caller asserts the list afterwards."""
+    deadline = time.monotonic() + timeout
+    while (interest_docs(s) != expected or not extra()) and time.monotonic() < deadline:
+        alive()
+        time.sleep(0.5)
+    time.sleep(3)
+    alive()
+
+
 def test_pipeline_survives_engine_and_shipper_faults(private_engines, tmp_path, capsys):
     s, env = private_engines
     lines = source_lines(7 * CHUNK)
@@ -206,18 +225,13 @@ def test_pipeline_survives_engine_and_shipper_faults(private_engines, tmp_path, 
         run.append(chunks[5] + chunks[6])
         took["shipper killed -9 three times"] = wait_until_searchable(run, "after the shipper kills")
 
-        # the interest list is written by a slower query: wait until it stops changing
+        # the interest list is written by a slower query: wait until it is complete
         events = pd.DataFrame([line.split(",") for line in run.written
                                if not isinstance(parse_event(line), Rejected)], columns=EVENT_COLUMNS)
         events = events.astype({"event_id": int, "customer_id": int, "track_id": int})
         events["datetime"] = pd.to_datetime(events["datetime"])
         expected_interest = pandas_interest_oracle(events, s.interest_min_plays, f"{s.interest_window_minutes}min")
-        deadline = time.monotonic() + 60
-        while indexed(s, s.index_interest) < len(expected_interest) and time.monotonic() < deadline:
-            run.alive()
-            time.sleep(0.5)
-        time.sleep(3)                              # a spurious extra pair would show up by now
-        run.alive()
+        wait_for_interest(s, expected_interest, alive=run.alive)
     finally:
         run.stop()
     with capsys.disabled():
@@ -243,7 +257,7 @@ def test_pipeline_survives_engine_and_shipper_faults(private_engines, tmp_path, 
     assert stage1 == sorted(int(line.split(",")[0]) for line in good), "stage 1: lost or extra plays"
     assert sorted(d["raw"] for d in all_docs(s, "stage1_dead")) == sorted(bad), "stage 1: dead letters"
 
-    interest = {d["_id"]: (d["first_play"], d["last_play"], d["plays"]) for d in all_docs(s, s.index_interest)}
+    interest = interest_docs(s)
     assert len(expected_interest) > 5
     assert interest == expected_interest
     from common.clients import redis_client
@@ -311,12 +325,8 @@ def test_query_failed_by_an_outage_is_restarted_then_the_job_gives_up(private_en
         events = events.astype({"event_id": int, "customer_id": int, "track_id": int})
         events["datetime"] = pd.to_datetime(events["datetime"])
         expected = pandas_interest_oracle(events, s.interest_min_plays, f"{s.interest_window_minutes}min")
-        deadline = time.monotonic() + 60
-        while indexed(s, s.index_interest) < len(expected) and time.monotonic() < deadline:
-            time.sleep(0.5)
-        time.sleep(2)
-        assert {d["_id"]: (d["first_play"], d["last_play"], d["plays"])
-                for d in all_docs(s, s.index_interest)} == expected
+        wait_for_interest(s, expected, alive=lambda: job.poll() is None or pytest.fail(job_log()[-4000:]))
+        assert interest_docs(s) == expected
 
         started = time.monotonic()
         kill_engine(s, "redis")           # and now for good: the job gives up and says so
@@ -465,13 +475,8 @@ def test_stage3_survives_redis_killed_es_paused_45s_and_kafka_killed(private_eng
         events["datetime"] = pd.to_datetime(events["datetime"])
         expected_interest = pandas_interest_oracle(events, s.interest_min_plays, f"{s.interest_window_minutes}min")
         # the interest list and the SMS come a little later: wait until they are complete
-        deadline = time.monotonic() + 60
-        while (indexed(s, s.index_interest) < len(expected_interest) or len(run.delivered()) < len(expected_offers)) \
-                and time.monotonic() < deadline:
-            run.alive()
-            time.sleep(0.5)
-        time.sleep(3)                              # a spurious extra pair or SMS would show up by now
-        run.alive()
+        wait_for_interest(s, expected_interest, alive=run.alive,
+                          extra=lambda: len(run.delivered()) >= len(expected_offers))
     finally:
         if paused:
             pause_engine(s, "elasticsearch", signal.SIGCONT)
@@ -491,7 +496,7 @@ def test_stage3_survives_redis_killed_es_paused_45s_and_kafka_killed(private_eng
     assert all(d["customer_known"] for d in docs), "a customer look-up failed during an outage"
     assert indexed(s, s.index_deadletter) == 0, "a good play was dead-lettered"
 
-    interest = {d["_id"]: (d["first_play"], d["last_play"], d["plays"]) for d in all_docs(s, s.index_interest)}
+    interest = interest_docs(s)
     assert len(expected_interest) > 5
     assert interest == expected_interest
     sets = {f"{c}-{t}" for key in r.scan_iter(f"{s.redis_interest_prefix}*")

@@ -33,7 +33,8 @@ from common.events import Rejected, parse_event
 from common.schema import EVENT_COLUMNS
 from services import multinode
 from tests.e2e.test_engine_faults import (CHUNK, STAGE3_TARGETS, LiveRun, Stage3Run, all_docs, import_customers,
-                                          indexed, stage3_setup, stage3_searchable, wait_until_searchable)
+                                          indexed, interest_docs, stage3_setup, stage3_searchable,
+                                          wait_for_interest, wait_until_searchable)
 from tests.faults_kit import FAST, SAMPLE
 from tests.integration.test_streaming_job import pandas_interest_oracle
 
@@ -138,20 +139,6 @@ def interest_oracle(s: Settings, events: pd.DataFrame) -> dict:
     return pandas_interest_oracle(events, s.interest_min_plays, f"{s.interest_window_minutes}min")
 
 
-def interest_docs(s: Settings) -> dict:
-    return {d["_id"]: (d["first_play"], d["last_play"], d["plays"]) for d in all_docs(s, s.index_interest)}
-
-
-def wait_for_interest(run, s: Settings, expected: dict, extra=lambda: True) -> None:
-    """The interest list (and ``extra``) come from slower queries: wait until they are complete."""
-    deadline = time.monotonic() + 90
-    while (indexed(s, s.index_interest) < len(expected) or not extra()) and time.monotonic() < deadline:
-        run.alive()
-        time.sleep(0.5)
-    time.sleep(3)                              # a spurious extra pair would show up by now
-    run.alive()
-
-
 def report(capsys, title: str, took: dict[str, float]) -> None:
     with capsys.disabled():
         print(f"\n{title}")
@@ -192,7 +179,7 @@ def test_stage2_loses_the_partition_leader_and_an_es_node_and_nothing_else(clust
         run.append(chunks[3])
         took["the last plays, every node back"] = wait_until_searchable(run, "the last plays")
         expected = interest_oracle(s, events_of(run.written))
-        wait_for_interest(run, s, expected)
+        wait_for_interest(s, expected, alive=run.alive)
     finally:
         run.stop()
     report(capsys, "stage 2 on 3 brokers + 3 Elasticsearch nodes:", took)
@@ -243,7 +230,7 @@ def test_stage3_loses_the_partition_leader_and_an_es_node_and_sends_each_sms_onc
         expected_offers = {f"{c}-{day[:10]}" for c, day in zip(events["customer_id"], events["datetime"])
                            if c in STAGE3_TARGETS and levels[c] in (0, 1)}          # Free, Silver
         expected = interest_oracle(s, events)
-        wait_for_interest(run, s, expected, extra=lambda: len(run.delivered()) >= len(expected_offers))
+        wait_for_interest(s, expected, alive=run.alive, extra=lambda: len(run.delivered()) >= len(expected_offers))
     finally:
         run.stop()
     report(capsys, "stage 3 on 3 brokers + 3 Elasticsearch nodes:", took)
