@@ -160,6 +160,19 @@ def all_docs(s: Settings, index: str) -> list[dict]:
     return [{"_id": h["_id"], **h["_source"]} for h in helpers.scan(es, index=index)]
 
 
+def events_of(lines: list[str]) -> pd.DataFrame:
+    """The good plays among ``lines`` as a DataFrame (datetime still text)."""
+    plays = [line for line in lines if not isinstance(parse_event(line), Rejected)]
+    events = pd.DataFrame([line.split(",") for line in plays], columns=EVENT_COLUMNS)
+    return events.astype({"event_id": int, "customer_id": int, "track_id": int})
+
+
+def interest_oracle(s: Settings, events: pd.DataFrame) -> dict:
+    """The interest list the plays of ``events`` must give, by the pandas oracle."""
+    events = events.assign(datetime=pd.to_datetime(events["datetime"]))
+    return pandas_interest_oracle(events, s.interest_min_plays, f"{s.interest_window_minutes}min")
+
+
 def interest_docs(s: Settings) -> dict:
     """The interest list as indexed: ``{customer-track: (first_play, last_play, plays)}``."""
     return {d["_id"]: (d["first_play"], d["last_play"], d["plays"]) for d in all_docs(s, s.index_interest)}
@@ -226,11 +239,7 @@ def test_pipeline_survives_engine_and_shipper_faults(private_engines, tmp_path, 
         took["shipper killed -9 three times"] = wait_until_searchable(run, "after the shipper kills")
 
         # the interest list is written by a slower query: wait until it is complete
-        events = pd.DataFrame([line.split(",") for line in run.written
-                               if not isinstance(parse_event(line), Rejected)], columns=EVENT_COLUMNS)
-        events = events.astype({"event_id": int, "customer_id": int, "track_id": int})
-        events["datetime"] = pd.to_datetime(events["datetime"])
-        expected_interest = pandas_interest_oracle(events, s.interest_min_plays, f"{s.interest_window_minutes}min")
+        expected_interest = interest_oracle(s, events_of(run.written))
         wait_for_interest(s, expected_interest, alive=run.alive)
     finally:
         run.stop()
@@ -298,10 +307,13 @@ def test_query_failed_by_an_outage_is_restarted_then_the_job_gives_up(private_en
     def job_log() -> str:
         return (tmp_path / "job.log").read_text(errors="replace")
 
+    def job_alive() -> None:
+        assert job.poll() is None, job_log()[-4000:]
+
     def wait_indexed(count: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while indexed(s, s.index_stage2) < count:
-            assert job.poll() is None, job_log()[-4000:]
+            job_alive()
             assert time.monotonic() < deadline, job_log()[-4000:]
             time.sleep(0.5)
 
@@ -313,7 +325,7 @@ def test_query_failed_by_an_outage_is_restarted_then_the_job_gives_up(private_en
         # (6 s at most) for the engines: Redis comes back as soon as the job says so
         deadline = time.monotonic() + 180
         while "restarting it from its checkpoint" not in job_log():
-            assert job.poll() is None, job_log()[-4000:]
+            job_alive()
             assert time.monotonic() < deadline, job_log()[-4000:]
             time.sleep(0.2)
         restart_engine(s, "redis")
@@ -321,11 +333,8 @@ def test_query_failed_by_an_outage_is_restarted_then_the_job_gives_up(private_en
         assert sorted(d["event_id"] for d in all_docs(s, s.index_stage2)) == \
             sorted(int(line.split(",")[0]) for line in plays)
         # the stateful interest query came through its restart with the right state
-        events = pd.DataFrame([line.split(",") for line in plays], columns=EVENT_COLUMNS)
-        events = events.astype({"event_id": int, "customer_id": int, "track_id": int})
-        events["datetime"] = pd.to_datetime(events["datetime"])
-        expected = pandas_interest_oracle(events, s.interest_min_plays, f"{s.interest_window_minutes}min")
-        wait_for_interest(s, expected, alive=lambda: job.poll() is None or pytest.fail(job_log()[-4000:]))
+        expected = interest_oracle(s, events_of(plays))
+        wait_for_interest(s, expected, alive=job_alive)
         assert interest_docs(s) == expected
 
         started = time.monotonic()
@@ -466,14 +475,11 @@ def test_stage3_survives_redis_killed_es_paused_45s_and_kafka_killed(private_eng
         took["the last plays"] = stage3_searchable(run, "the last plays")
 
         # the oracles
-        plays = [line for line in run.written if not isinstance(parse_event(line), Rejected)]
-        events = pd.DataFrame([line.split(",") for line in plays], columns=EVENT_COLUMNS)
-        events = events.astype({"event_id": int, "customer_id": int, "track_id": int})
+        events = events_of(run.written)
         levels = pd.read_csv(SAMPLE / "cust.csv").set_index("CustID")["Level"].to_dict()
         expected_offers = {f"{c}-{day[:10]}" for c, day in zip(events["customer_id"], events["datetime"])
                            if c in STAGE3_TARGETS and levels[c] in (0, 1)}          # Free, Silver
-        events["datetime"] = pd.to_datetime(events["datetime"])
-        expected_interest = pandas_interest_oracle(events, s.interest_min_plays, f"{s.interest_window_minutes}min")
+        expected_interest = interest_oracle(s, events)
         # the interest list and the SMS come a little later: wait until they are complete
         wait_for_interest(s, expected_interest, alive=run.alive,
                           extra=lambda: len(run.delivered()) >= len(expected_offers))

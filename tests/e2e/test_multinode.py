@@ -29,14 +29,11 @@ import pytest
 
 import services
 from common.config import Settings, get_settings
-from common.events import Rejected, parse_event
-from common.schema import EVENT_COLUMNS
 from services import multinode
-from tests.e2e.test_engine_faults import (CHUNK, STAGE3_TARGETS, LiveRun, Stage3Run, all_docs, import_customers,
-                                          indexed, interest_docs, stage3_setup, stage3_searchable,
-                                          wait_for_interest, wait_until_searchable)
+from tests.e2e.test_engine_faults import (CHUNK, STAGE3_TARGETS, LiveRun, Stage3Run, all_docs, events_of,
+                                          import_customers, indexed, interest_docs, interest_oracle, stage3_setup,
+                                          stage3_searchable, wait_for_interest, wait_until_searchable)
 from tests.faults_kit import FAST, SAMPLE
-from tests.integration.test_streaming_job import pandas_interest_oracle
 
 pytestmark = pytest.mark.e2e
 
@@ -126,17 +123,6 @@ def replication_of(s: Settings, topic: str) -> tuple[int, str]:
     replicas = len(admin.list_topics(topic, timeout=10).topics[topic].partitions[0].replicas)
     config = next(iter(admin.describe_configs([ConfigResource("topic", topic)]).values())).result()
     return replicas, config["min.insync.replicas"].value
-
-
-def events_of(lines: list[str]) -> pd.DataFrame:
-    plays = [line for line in lines if not isinstance(parse_event(line), Rejected)]
-    events = pd.DataFrame([line.split(",") for line in plays], columns=EVENT_COLUMNS)
-    return events.astype({"event_id": int, "customer_id": int, "track_id": int})
-
-
-def interest_oracle(s: Settings, events: pd.DataFrame) -> dict:
-    events = events.assign(datetime=pd.to_datetime(events["datetime"]))
-    return pandas_interest_oracle(events, s.interest_min_plays, f"{s.interest_window_minutes}min")
 
 
 def report(capsys, title: str, took: dict[str, float]) -> None:
