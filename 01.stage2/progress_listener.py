@@ -75,9 +75,23 @@ def progress_key(prefix: str, summary: dict) -> str:
     return f"{prefix}:{next(iter(summary['end_offsets']), '')}"
 
 
-def publish_progress(spark, settings: Settings, app: str) -> "ProgressToRedis":
-    """Add the listener to ``spark``'s streaming queries; returns it."""
-    listener = ProgressToRedis(settings, app)
+def trigger_seconds(trigger: str | None) -> float | None:
+    """Spark's processing-time interval in seconds: "2 seconds" -> 2.0, "1 minute" -> 60.0 (pure)."""
+    number, _, unit = (trigger or "").strip().partition(" ")
+    unit = unit.strip().lower() or "seconds"
+    scale = {"ms": 0.001, "millisecond": 0.001, "second": 1.0, "minute": 60.0, "hour": 3600.0}
+    factor = scale.get(unit) or scale.get(unit.removesuffix("s"))
+    try:
+        return float(number) * factor if factor else None
+    except ValueError:
+        return None
+
+
+def publish_progress(spark, settings: Settings, app: str,
+                     triggers: dict[str, str] | None = None) -> "ProgressToRedis":
+    """Add the listener to ``spark``'s streaming queries; returns it. ``triggers``
+    names each query's trigger ({"enrich": "2 seconds"}), published with its progress."""
+    listener = ProgressToRedis(settings, app, triggers)
     spark.streams.addListener(listener)
     return listener
 
@@ -113,7 +127,7 @@ class _ProgressAsJson:
 
 
 class ProgressToRedis(_listener_base()):
-    def __init__(self, settings: Settings, app: str):
+    def __init__(self, settings: Settings, app: str, triggers: dict[str, str] | None = None):
         import redis
 
         self.key, self.app = settings.redis_pipeline_progress, app
@@ -123,6 +137,7 @@ class ProgressToRedis(_listener_base()):
         self.cpu_seconds = 0.0           # spent in the callbacks (make bench: the listener's cost)
         self.progresses = 0
         self.last_published: dict[str, float] = {}
+        self.triggers = {name: trigger_seconds(text) for name, text in (triggers or {}).items()}
         self.failing = False
 
     @property
@@ -140,6 +155,7 @@ class ProgressToRedis(_listener_base()):
         # how often this query runs a batch (its trigger, or longer when batches take longer)
         previous = self.last_published.get(query)
         summary["interval_seconds"] = round(summary["published_at"] - previous, 2) if previous else None
+        summary["trigger_seconds"] = self.triggers.get(query)
         self.last_published[query] = summary["published_at"]
         # what this listener has cost so far, this callback up to here included (make bench reads it)
         summary["listener_cpu_seconds"] = round(self.cpu_seconds + time.thread_time() - started, 6)

@@ -81,7 +81,7 @@ def run(spark, s: Settings, opts: "JobOptions", index: str, fields: tuple[Field,
         before_index: BeforeIndex | None = None) -> "BatchStatus":
     """The job: read Kafka, enrich and index, keep the interest list; until done."""
     prepare(s, index, fields)
-    publish_progress(spark, s, opts.app)       # each query's progress -> Redis (stage4.pipeline reads it)
+    publish_progress(spark, s, opts.app, triggers=query_triggers(s, opts))   # progress -> Redis (stage4.pipeline)
     records = read_kafka(spark, s, opts)                                          # read
     plays = plays_from_kafka(records, s)              # the well-formed plays, parsed by Spark
     status = BatchStatus(opts)
@@ -346,6 +346,12 @@ def start_stateful_query(name: str, frame, write, what: str, settings: Settings,
               .foreachBatch(write_batch).option("checkpointLocation", str(checkpoint)))
     frame.sparkSession.sparkContext.setLocalProperty("spark.scheduler.pool", "interest")
     return trigger(writer, settings, opts, opts.interest_trigger).start()
+
+
+def query_triggers(settings: Settings, opts: JobOptions) -> dict[str, str]:
+    """Each query's processing-time trigger: the enrichment's, and the stateful queries' slower one."""
+    return {"enrich": settings.trigger_interval,
+            **{name: opts.interest_trigger for name in ("interest", "profiles", "stats")}}
 
 
 def trigger(writer, settings: Settings, opts: JobOptions, interval: str | None = None):

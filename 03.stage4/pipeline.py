@@ -52,6 +52,7 @@ REQUEST_TIMEOUT = 2.0          # seconds: a paused engine costs a sample this mu
 KEPT_SECONDS = 12 * 60         # the Redis list holds this much (the panel draws the last 10 minutes)
 BUFFERED_DOCS = 720            # samples kept for Elasticsearch while it is away (1 h at 5 s)
 QUERIES = ("enrich", "interest", "profiles", "stats")
+ARRIVAL_SECONDS = 30.0         # the topic's arrival rate is measured over this long (Kafka's end offsets)
 GROUP = "sms-sender"           # stage3.sms_sender's consumer group
 
 
@@ -176,6 +177,36 @@ def query_lag(progress: dict, end_offsets: dict[str, int]) -> int | None:
     return sum(max(0, end - int(processed.get(p, 0))) for p, end in end_offsets.items())
 
 
+class ArrivalRate:
+    """Records per second written to the topic over the last ARRIVAL_SECONDS, from its end offsets."""
+
+    def __init__(self, seconds: float = ARRIVAL_SECONDS):
+        self.seconds, self.points = seconds, deque()      # (when, the end offsets summed)
+
+    def add(self, ends: dict[str, int], now: float) -> float | None:
+        if ends:
+            self.points.append((now, sum(ends.values())))
+        while len(self.points) > 2 and now - self.points[1][0] >= self.seconds:
+            self.points.popleft()         # the oldest kept is the newest one at least that old
+        if len(self.points) < 2:
+            return None                   # too soon to say
+        (t0, first), (t1, last) = self.points[0], self.points[-1]
+        return max(0, last - first) / (t1 - t0) if t1 > t0 else None
+
+
+def batch_cycle(progress: dict, arrival: float | None) -> tuple[float, int]:
+    """(seconds between two batches, records a healthy query holds just before a batch ends) (pure).
+
+    A batch starts every trigger, or right after the last one when it took longer; the
+    measured interval stands in when the job did not say its trigger. What comes in
+    meanwhile is the topic's own rate: Spark says 0 rows/s for a query's first batch."""
+    batch = progress.get("batch_seconds") or 0.0
+    trigger = progress.get("trigger_seconds")
+    interval = max(trigger, batch) if trigger else (progress.get("interval_seconds") or 0.0)
+    rate = arrival if arrival is not None else (progress.get("input_rows_per_s") or 0.0)
+    return interval, round(rate * (interval + batch))
+
+
 # --- one sample ---------------------------------------------------------------------------------
 @dataclass
 class NodeStats:
@@ -191,6 +222,7 @@ class Collector:
         self.engines = Engines(s)
         self.file = FileLag(s.live_file, s.runtime_dir / "offsets", offset_file)
         self.node: NodeStats | None = None
+        self.arrival = ArrivalRate()
 
     def node_stats(self) -> NodeStats:
         reply = self.engines.es.nodes.stats(metric="indices,thread_pool", index_metric="indexing,refresh",
@@ -265,19 +297,18 @@ class Collector:
         doc["spark_app"] = app
         ends = e.read("kafka", lambda: e.end_offsets(self.s.kafka_topic), {})
         doc["kafka_end_offsets"] = sum(ends.values()) if "kafka" not in e.down else None
+        arrival = self.arrival.add(ends, time.monotonic()) if "kafka" not in e.down else None
         queries = {}
         for name, p in sorted(progresses.items()):
             lag = query_lag(p, ends) if "kafka" not in e.down else None
-            rate = p.get("input_rows_per_s") or 0.0
-            interval = p.get("interval_seconds") or 0.0
+            interval, in_flight = batch_cycle(p, arrival)
             queries[name] = {"lag": lag, "input_rows_per_s": p.get("input_rows_per_s"),
                              "processed_rows_per_s": p.get("processed_rows_per_s"),
                              "batch_seconds": p.get("batch_seconds"), "watermark": p.get("watermark"),
                              "behind_latest": p.get("max_offsets_behind_latest"),
                              "age_seconds": round(now - p.get("published_at", now), 1),
                              "batch_id": p.get("batch_id"), "interval_seconds": interval,
-                             # what a healthy query holds between two batches
-                             "in_flight": round(rate * (interval + (p.get("batch_seconds") or 0.0)))}
+                             "in_flight": in_flight}
             if name in QUERIES and name != "enrich":
                 doc[f"kafka_lag_{name}"] = lag
         enrich = queries.get("enrich", {})

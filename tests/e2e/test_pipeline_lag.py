@@ -123,6 +123,8 @@ def test_collector_measures_file_kafka_lag_and_dead_letters(engines, unique, tmp
                          lambda x: x.get("kafka_end_offsets") == 200 and x.get("kafka_lag") == 0, run=run)
         assert first["spark_app"] == "stage2" and "enrich" in first["queries"], first
         assert first["file_lag_lines"] == 0 and first["shipper"] == f"kafka:{p}", first
+        # the query says its trigger, so the panel knows what it holds between two batches
+        assert collector.progresses()[1]["enrich"]["trigger_seconds"] == 1.0, collector.progresses()
 
         # the job stopped: every play appended since waits in Kafka, counted exactly
         run.stop(run.job)
@@ -154,7 +156,9 @@ def test_collector_measures_file_kafka_lag_and_dead_letters(engines, unique, tmp
 
         # a malformed line: one dead letter, by source and reason, in the per-minute count
         run.append(["this is not a play"])
-        dead = wait_for(collector, "the dead letter counted", lambda x: x.get("deadletters_per_min") == 1, run=run)
+        # (the batch writes its dead letter before the listener publishes its progress: wait for both)
+        dead = wait_for(collector, "the dead letter counted and its batch's progress published",
+                        lambda x: x.get("deadletters_per_min") == 1 and x.get("kafka_lag") == 0, run=run)
         figures["dead letters per minute after one malformed line"] = dead["deadletters_per_min"]
         assert dead["deadletter_reasons"][0].startswith("stage2-streaming/"), dead
         assert dead["kafka_lag"] == 0 and dead["engines_down"] == [], dead

@@ -1,14 +1,16 @@
 """The pipeline collector's pure parts (stage4.pipeline, stage2.progress_listener): the red
 rule (the same fixture as the dashboard's node test), a query's lag from its progress and
-Kafka's end offsets, the progress summary, the live file's lag counted incrementally, and
-the rows and table `make status` prints, with an engine down. No engines."""
+Kafka's end offsets, the progress summary, what a healthy query holds between batches,
+the live file's lag counted incrementally, and the rows and table `make status` prints,
+with an engine down. No engines."""
 import hashlib
 import json
 
 from common.config import REPO_ROOT, Settings
 from common.schema import PIPELINE_FIELDS, es_mappings
-from stage2.progress_listener import progress_key, progress_summary
-from stage4.pipeline import FileLag, growing, mark_growing, query_lag, rows_of, table
+from stage2.progress_listener import progress_key, progress_summary, trigger_seconds
+from stage4.pipeline import (ArrivalRate, FileLag, batch_cycle, growing, mark_growing, query_lag, rows_of,
+                             table)
 
 FIXTURE = json.loads((REPO_ROOT / "03.stage4" / "test" / "fixtures" / "growing.json").read_text())
 
@@ -42,6 +44,41 @@ def test_query_lag_is_end_offsets_minus_processed_per_partition():
     assert query_lag(s, {"0": 120, "1": 80, "2": 5}) == 5        # a partition the query never read
     assert query_lag(s, {}) is None                                # Kafka did not answer
     assert query_lag({"end_offsets": {}}, {"0": 1}) is None         # no batch yet
+
+
+def test_trigger_seconds_reads_sparks_processing_time_intervals():
+    assert [trigger_seconds(t) for t in ("2 seconds", "30 seconds", "1 minute", "500 milliseconds", "10")] \
+        == [2.0, 30.0, 60.0, 0.5, 10.0]
+    assert trigger_seconds(None) is None and trigger_seconds("soon") is None and trigger_seconds("x seconds") is None
+
+
+def test_the_job_names_each_querys_trigger():
+    from stage2.streaming_job import JobOptions, query_triggers
+
+    triggers = query_triggers(Settings(trigger_interval="2 seconds"), JobOptions(interest_trigger="30 seconds"))
+    assert {name: trigger_seconds(t) for name, t in triggers.items()} \
+        == {"enrich": 2.0, "interest": 30.0, "profiles": 30.0, "stats": 30.0}
+
+
+def test_arrival_rate_is_measured_over_the_last_30_seconds_of_end_offsets():
+    arrival = ArrivalRate(seconds=30)
+    assert arrival.add({"0": 100, "1": 100}, now=0.0) is None            # one point: too soon
+    assert arrival.add({"0": 150, "1": 150}, now=5.0) == 20.0
+    assert arrival.add({}, now=10.0) == 20.0                              # Kafka did not answer: no new point
+    for t in range(10, 61, 5):                                            # then 40 records/s for 50 s
+        rate = arrival.add({"0": 150 + 20 * (t - 5), "1": 150 + 20 * (t - 5)}, now=float(t))
+    assert rate == 40.0 and arrival.points[0][0] == 30.0                  # the older, slower points are gone
+
+
+def test_a_stateful_querys_first_batch_holds_a_whole_trigger_of_records():
+    # the first batch of a run: Spark reports 0 rows/s and the listener has no interval yet
+    first = {"batch_seconds": 2.5, "input_rows_per_s": 0.0, "interval_seconds": None, "trigger_seconds": 30.0}
+    assert batch_cycle(first, arrival=20.0) == (30.0, 650)                # 20/s for 30 s + the batch's 2.5 s
+    assert batch_cycle(first, arrival=None) == (30.0, 0)                  # no rate known yet
+    slow = {**first, "batch_seconds": 40.0}                                # batches longer than the trigger
+    assert batch_cycle(slow, arrival=10.0) == (40.0, 800)                 # run back to back
+    older = {"batch_seconds": 0.5, "input_rows_per_s": 20.0, "interval_seconds": 2.0}   # a job that did not say
+    assert batch_cycle(older, arrival=None) == (2.0, 50)
 
 
 def test_file_lag_counts_lines_after_the_saved_offset_incrementally(tmp_path):
