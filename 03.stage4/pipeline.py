@@ -52,7 +52,7 @@ REQUEST_TIMEOUT = 2.0          # seconds: a paused engine costs a sample this mu
 KEPT_SECONDS = 12 * 60         # the Redis list holds this much (the panel draws the last 10 minutes)
 BUFFERED_DOCS = 720            # samples kept for Elasticsearch while it is away (1 h at 5 s)
 QUERIES = ("enrich", "interest", "profiles", "stats")
-ARRIVAL_SECONDS = 30.0         # the topic's arrival rate is measured over this long (Kafka's end offsets)
+ARRIVALS_KEPT_SECONDS = 600.0  # the topic's end offsets are kept this long (what arrived in a batch cycle)
 GROUP = "sms-sender"           # stage3.sms_sender's consumer group
 
 
@@ -177,34 +177,48 @@ def query_lag(progress: dict, end_offsets: dict[str, int]) -> int | None:
     return sum(max(0, end - int(processed.get(p, 0))) for p, end in end_offsets.items())
 
 
-class ArrivalRate:
-    """Records per second written to the topic over the last ARRIVAL_SECONDS, from its end offsets."""
+class TopicArrivals:
+    """The topic's end offsets, summed, as the last samples saw them: how many records
+    arrived in the last N seconds."""
 
-    def __init__(self, seconds: float = ARRIVAL_SECONDS):
-        self.seconds, self.points = seconds, deque()      # (when, the end offsets summed)
+    def __init__(self, keep_seconds: float = ARRIVALS_KEPT_SECONDS):
+        self.keep, self.points = keep_seconds, deque()      # (when, the end offsets summed)
 
-    def add(self, ends: dict[str, int], now: float) -> float | None:
-        if ends:
+    def add(self, ends: dict[str, int], now: float) -> None:
+        if ends:                          # nothing when Kafka did not answer
             self.points.append((now, sum(ends.values())))
-        while len(self.points) > 2 and now - self.points[1][0] >= self.seconds:
-            self.points.popleft()         # the oldest kept is the newest one at least that old
+        while self.points and now - self.points[0][0] > self.keep:
+            self.points.popleft()
+
+    def within(self, seconds: float) -> int | None:
+        """Records that arrived in at least the last ``seconds``: since the newest sample at
+        least that old, or, while the samples do not go back that far, at their rate so
+        far (None with fewer than two samples)."""
         if len(self.points) < 2:
-            return None                   # too soon to say
-        (t0, first), (t1, last) = self.points[0], self.points[-1]
-        return max(0, last - first) / (t1 - t0) if t1 > t0 else None
+            return None
+        now, last = self.points[-1]
+        old = [(at, total) for at, total in self.points if now - at >= seconds]
+        if old:
+            return max(0, last - old[-1][1])
+        first_at, first = self.points[0]
+        return round(max(0, last - first) * seconds / (now - first_at)) if now > first_at else None
 
 
-def batch_cycle(progress: dict, arrival: float | None) -> tuple[float, int]:
-    """(seconds between two batches, records a healthy query holds just before a batch ends) (pure).
+def batch_cycle(progress: dict, arrivals: TopicArrivals | None = None) -> tuple[float, int]:
+    """(seconds between two batches, records a healthy query holds just before a batch ends).
 
-    A batch starts every trigger, or right after the last one when it took longer; the
-    measured interval stands in when the job did not say its trigger. What comes in
-    meanwhile is the topic's own rate: Spark says 0 rows/s for a query's first batch."""
+    A batch starts every trigger, or right after the last one when it took longer (the
+    measured interval stands in when the job did not say its trigger). Until a batch
+    ends, the lag counts every record since the previous batch was planned: what the
+    topic received in one interval plus one batch. Spark's own input rate stands in only
+    before the collector's second sample: it says 0 rows/s for a query's first batch."""
     batch = progress.get("batch_seconds") or 0.0
     trigger = progress.get("trigger_seconds")
     interval = max(trigger, batch) if trigger else (progress.get("interval_seconds") or 0.0)
-    rate = arrival if arrival is not None else (progress.get("input_rows_per_s") or 0.0)
-    return interval, round(rate * (interval + batch))
+    arrived = arrivals.within(interval + batch) if arrivals else None
+    if arrived is None:
+        arrived = round((progress.get("input_rows_per_s") or 0.0) * (interval + batch))
+    return interval, arrived
 
 
 # --- one sample ---------------------------------------------------------------------------------
@@ -222,7 +236,7 @@ class Collector:
         self.engines = Engines(s)
         self.file = FileLag(s.live_file, s.runtime_dir / "offsets", offset_file)
         self.node: NodeStats | None = None
-        self.arrival = ArrivalRate()
+        self.arrivals = TopicArrivals()
 
     def node_stats(self) -> NodeStats:
         reply = self.engines.es.nodes.stats(metric="indices,thread_pool", index_metric="indexing,refresh",
@@ -297,11 +311,11 @@ class Collector:
         doc["spark_app"] = app
         ends = e.read("kafka", lambda: e.end_offsets(self.s.kafka_topic), {})
         doc["kafka_end_offsets"] = sum(ends.values()) if "kafka" not in e.down else None
-        arrival = self.arrival.add(ends, time.monotonic()) if "kafka" not in e.down else None
+        self.arrivals.add(ends if "kafka" not in e.down else {}, time.monotonic())
         queries = {}
         for name, p in sorted(progresses.items()):
             lag = query_lag(p, ends) if "kafka" not in e.down else None
-            interval, in_flight = batch_cycle(p, arrival)
+            interval, in_flight = batch_cycle(p, self.arrivals)
             queries[name] = {"lag": lag, "input_rows_per_s": p.get("input_rows_per_s"),
                              "processed_rows_per_s": p.get("processed_rows_per_s"),
                              "batch_seconds": p.get("batch_seconds"), "watermark": p.get("watermark"),

@@ -9,8 +9,8 @@ import json
 from common.config import REPO_ROOT, Settings
 from common.schema import PIPELINE_FIELDS, es_mappings
 from stage2.progress_listener import progress_key, progress_summary, trigger_seconds
-from stage4.pipeline import (ArrivalRate, FileLag, batch_cycle, growing, mark_growing, query_lag, rows_of,
-                             table)
+from stage4.pipeline import (FileLag, TopicArrivals, batch_cycle, growing, mark_growing, query_lag,
+                             rows_of, table)
 
 FIXTURE = json.loads((REPO_ROOT / "03.stage4" / "test" / "fixtures" / "growing.json").read_text())
 
@@ -60,25 +60,31 @@ def test_the_job_names_each_querys_trigger():
         == {"enrich": 2.0, "interest": 30.0, "profiles": 30.0, "stats": 30.0}
 
 
-def test_arrival_rate_is_measured_over_the_last_30_seconds_of_end_offsets():
-    arrival = ArrivalRate(seconds=30)
-    assert arrival.add({"0": 100, "1": 100}, now=0.0) is None            # one point: too soon
-    assert arrival.add({"0": 150, "1": 150}, now=5.0) == 20.0
-    assert arrival.add({}, now=10.0) == 20.0                              # Kafka did not answer: no new point
-    for t in range(10, 61, 5):                                            # then 40 records/s for 50 s
-        rate = arrival.add({"0": 150 + 20 * (t - 5), "1": 150 + 20 * (t - 5)}, now=float(t))
-    assert rate == 40.0 and arrival.points[0][0] == 30.0                  # the older, slower points are gone
+def test_what_arrived_in_the_last_seconds_comes_from_the_end_offsets():
+    arrivals = TopicArrivals(keep_seconds=60)
+    arrivals.add({"0": 100, "1": 100}, now=0.0)
+    assert arrivals.within(10) is None                                   # one sample: too soon
+    arrivals.add({"0": 150, "1": 150}, now=5.0)
+    assert arrivals.within(10) == 200                                    # 100 in 5 s, so 200 in 10 s
+    arrivals.add({}, now=10.0)                                           # Kafka did not answer: no point
+    for t in range(10, 71, 5):                                           # then 40 records/s
+        arrivals.add({"0": 150 + 20 * (t - 5), "1": 150 + 20 * (t - 5)}, now=float(t))
+    assert arrivals.within(30) == 1200 and arrivals.within(32) == 1400   # from the newest sample that old
+    assert arrivals.points[0][0] == 10.0                                 # older than 60 s: gone
 
 
 def test_a_stateful_querys_first_batch_holds_a_whole_trigger_of_records():
+    arrivals = TopicArrivals()
+    for t in range(0, 61, 5):                                            # 20 records/s for a minute
+        arrivals.add({"0": 20 * t}, now=float(t))
     # the first batch of a run: Spark reports 0 rows/s and the listener has no interval yet
     first = {"batch_seconds": 2.5, "input_rows_per_s": 0.0, "interval_seconds": None, "trigger_seconds": 30.0}
-    assert batch_cycle(first, arrival=20.0) == (30.0, 650)                # 20/s for 30 s + the batch's 2.5 s
-    assert batch_cycle(first, arrival=None) == (30.0, 0)                  # no rate known yet
-    slow = {**first, "batch_seconds": 40.0}                                # batches longer than the trigger
-    assert batch_cycle(slow, arrival=10.0) == (40.0, 800)                 # run back to back
+    assert batch_cycle(first, arrivals) == (30.0, 700)                   # 35 s of plays (32.5 s, in 5 s samples)
+    assert batch_cycle(first, TopicArrivals()) == (30.0, 0)               # no samples yet: Spark's rate, 0
+    slow = {**first, "batch_seconds": 40.0}                              # batches longer than the trigger
+    assert batch_cycle(slow, arrivals) == (40.0, 1600)                   # back to back: 80 s at the samples' rate
     older = {"batch_seconds": 0.5, "input_rows_per_s": 20.0, "interval_seconds": 2.0}   # a job that did not say
-    assert batch_cycle(older, arrival=None) == (2.0, 50)
+    assert batch_cycle(older) == (2.0, 50)
 
 
 def test_file_lag_counts_lines_after_the_saved_offset_incrementally(tmp_path):
