@@ -185,7 +185,7 @@ class TopicArrivals:
         self.keep, self.points = keep_seconds, deque()      # (when, the end offsets summed)
 
     def add(self, ends: dict[str, int], now: float) -> None:
-        if ends:                          # nothing when Kafka did not answer
+        if ends:                          # nothing when Kafka did not answer (or no topic yet)
             self.points.append((now, sum(ends.values())))
         while self.points and now - self.points[0][0] > self.keep:
             self.points.popleft()
@@ -204,7 +204,7 @@ class TopicArrivals:
         return round(max(0, last - first) * seconds / (now - first_at)) if now > first_at else None
 
 
-def batch_cycle(progress: dict, arrivals: TopicArrivals | None = None) -> tuple[float, int]:
+def batch_cycle(progress: dict, arrivals: TopicArrivals) -> tuple[float, int]:
     """(seconds between two batches, records a healthy query holds just before a batch ends).
 
     A batch starts every trigger, or right after the last one when it took longer (the
@@ -215,7 +215,7 @@ def batch_cycle(progress: dict, arrivals: TopicArrivals | None = None) -> tuple[
     batch = progress.get("batch_seconds") or 0.0
     trigger = progress.get("trigger_seconds")
     interval = max(trigger, batch) if trigger else (progress.get("interval_seconds") or 0.0)
-    arrived = arrivals.within(interval + batch) if arrivals else None
+    arrived = arrivals.within(interval + batch)
     if arrived is None:
         arrived = round((progress.get("input_rows_per_s") or 0.0) * (interval + batch))
     return interval, arrived
@@ -311,7 +311,7 @@ class Collector:
         doc["spark_app"] = app
         ends = e.read("kafka", lambda: e.end_offsets(self.s.kafka_topic), {})
         doc["kafka_end_offsets"] = sum(ends.values()) if "kafka" not in e.down else None
-        self.arrivals.add(ends if "kafka" not in e.down else {}, time.monotonic())
+        self.arrivals.add(ends, time.monotonic())           # {} while Kafka does not answer: no point
         queries = {}
         for name, p in sorted(progresses.items()):
             lag = query_lag(p, ends) if "kafka" not in e.down else None

@@ -84,7 +84,7 @@ def test_a_stateful_querys_first_batch_holds_a_whole_trigger_of_records():
     slow = {**first, "batch_seconds": 40.0}                              # batches longer than the trigger
     assert batch_cycle(slow, arrivals) == (40.0, 1600)                   # back to back: 80 s at the samples' rate
     older = {"batch_seconds": 0.5, "input_rows_per_s": 20.0, "interval_seconds": 2.0}   # a job that did not say
-    assert batch_cycle(older) == (2.0, 50)
+    assert batch_cycle(older, TopicArrivals()) == (2.0, 50)
 
 
 def test_file_lag_counts_lines_after_the_saved_offset_incrementally(tmp_path):
